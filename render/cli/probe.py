@@ -1,0 +1,1 @@
+"""``moodgrade probe IN``: stream information as a table or JSON."""
