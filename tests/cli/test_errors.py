@@ -132,3 +132,4 @@ def test_probe_json_and_table(bigbuckbunny):
     assert info["video"]["frame_count"] == 132 and info["audio"]["layout"] == "5.1"
     table = moodgrade("probe", bigbuckbunny).stdout
     assert "frame_rate" in table and "1280" in table
+
