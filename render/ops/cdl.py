@@ -11,7 +11,10 @@ which is what OpenColorIO's ``CDLTransform`` computes in its default (ASC) style
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.parsers import expat
 
 import numpy as np
 
@@ -69,3 +72,115 @@ class CDL:
         luma = (sop @ np.float32(REC709_LUMA))[..., None]
         out = luma + np.float32(self.saturation) * (sop - luma)
         return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+# --- .cdl / .cc / .ccc files (ASC CDL XML) ---
+
+
+@dataclass
+class _Element:
+    """An XML element with the line it starts on (ElementTree keeps no line numbers)."""
+
+    tag: str
+    attrs: dict[str, str]
+    line: int
+    children: list[_Element] = field(default_factory=list)
+    text: str = ""
+
+    def iter(self, tag: str):
+        if self.tag == tag:
+            yield self
+        for child in self.children:
+            yield from child.iter(tag)
+
+    def child(self, tag: str) -> _Element | None:
+        return next((c for c in self.children if c.tag == tag), None)
+
+
+def _parse_xml(path: Path, data: bytes) -> _Element:
+    """Parse with the standard library's expat parser; refuse DTDs and entity declarations."""
+    parser = expat.ParserCreate()
+    root = _Element("", {}, 0)
+    stack = [root]
+
+    def refuse(*_):
+        raise CdlError(f"{path}:{parser.CurrentLineNumber}: DTDs and entity declarations are not allowed")
+
+    def start(tag, attrs):
+        element = _Element(tag.rsplit(":", 1)[-1], attrs, parser.CurrentLineNumber)  # drop any prefix
+        stack[-1].children.append(element)
+        stack.append(element)
+
+    def end(_tag):
+        stack.pop()
+
+    def text(chunk):
+        stack[-1].text += chunk
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        raise CdlError(f"{path}:{exc.lineno}: malformed XML: {expat.ErrorString(exc.code)}") from None
+    return root.children[0]
+
+
+def _values(parent: _Element, tag: str, count: int, path: Path) -> tuple[list[float], int]:
+    """The ``count`` numbers in ``parent``'s child ``tag`` and its line, or a CdlError naming the line."""
+    element = parent.child(tag)
+    if element is None:
+        raise CdlError(f"{path}:{parent.line}: {parent.tag} has no {tag}")
+    tokens = element.text.split()
+    try:
+        values = [float(t) for t in tokens]
+    except ValueError:
+        values = []
+    if len(values) != count or not all(map(math.isfinite, values)):
+        raise CdlError(f"{path}:{element.line}: {tag} needs {count} number{'s' * (count > 1)}, "
+                       f"got {element.text.strip()!r}")
+    return values, element.line
+
+
+def read_cdl(path, id: str | None = None) -> CDL:
+    """Read one colour correction from a ``.cdl``, ``.cc`` or ``.ccc`` file (ASC CDL XML).
+
+    ``id`` picks the ColorCorrection with that ``id`` attribute; without it the
+    first one in the file is used. A missing SOPNode or SatNode means identity
+    for that part (at least one must be there). Raises ``CdlError`` naming the
+    file and line for malformed XML, missing or non-numeric values, a negative
+    slope or power, or an unknown id.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CdlError(f"{path}: cannot read CDL file: {exc.strerror or exc}") from None
+    corrections = list(_parse_xml(path, data).iter("ColorCorrection"))
+    if id is not None:
+        known = [c.attrs.get("id", "") for c in corrections]
+        corrections = [c for c in corrections if c.attrs.get("id") == id]
+        if not corrections:
+            raise CdlError(f"{path}:1: no ColorCorrection with id {id!r} (ids: {', '.join(map(repr, known)) or 'none'})")
+    if not corrections:
+        raise CdlError(f"{path}:1: no ColorCorrection element")
+    correction = corrections[0]
+    sop = correction.child("SOPNode")
+    sat = correction.child("SatNode") or correction.child("SATNode")  # SATNode: ASC CDL 1.01 spelling
+    if sop is None and sat is None:
+        raise CdlError(f"{path}:{correction.line}: ColorCorrection has neither SOPNode nor SatNode")
+    fields = {}  # CDL field -> (values, line)
+    if sop is not None:
+        fields = {name.lower(): _values(sop, name, 3, path) for name in ("Slope", "Offset", "Power")}
+    if sat is not None:
+        (saturation,), line = _values(sat, "Saturation", 1, path)
+        fields["saturation"] = (saturation, line)
+    for name, (value, line) in fields.items():  # range checks, each naming its own line
+        try:
+            CDL(**{name: value})
+        except CdlError as exc:
+            raise CdlError(f"{path}:{line}: {exc}") from None
+    return CDL(**{name: value for name, (value, _line) in fields.items()})

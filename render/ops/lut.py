@@ -13,7 +13,9 @@ Table values are not clamped: a LUT may produce values outside [0, 1].
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -173,3 +175,138 @@ class Lut1D:
         lower = np.take(self.table, flat_index)
         upper = np.take(self.table, flat_index + 3)
         return lower + (upper - lower) * frac
+
+
+# --- .cube files (Adobe Cube LUT Specification 1.0, with Resolve's INPUT_RANGE keywords) ---
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_KEYWORD = re.compile(r"[A-Z][A-Z0-9_]*")
+_KEYWORD_ARITY = {"LUT_1D_SIZE": 1, "LUT_3D_SIZE": 1, "DOMAIN_MIN": 3, "DOMAIN_MAX": 3,
+                  "LUT_1D_INPUT_RANGE": 2, "LUT_3D_INPUT_RANGE": 2}
+
+
+def _numbers(tokens: list[str], count: int, what: str, where: str) -> list[float]:
+    """``count`` finite numbers from ``tokens``, or a LutError naming ``where``."""
+    values = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
+    if len(tokens) != count or len(values) != count or not all(map(np.isfinite, values)):
+        raise LutError(f"{where}: {what} {count} number{'s' * (count > 1)}, got {' '.join(tokens)!r}")
+    return values
+
+
+class _CubeHeader:
+    """The keywords of one file, each with the line it came from."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.values: dict[str, tuple[list[float], int]] = {}
+
+    def where(self, line_no: int) -> str:
+        return f"{self.path}:{line_no}"
+
+    def take(self, keyword: str, args: list[str], line_no: int) -> None:
+        if keyword not in _KEYWORD_ARITY:
+            return  # other keywords (e.g. Resolve's LUT_IN_VIDEO_RANGE) carry nothing we use
+        if keyword in self.values:
+            raise LutError(f"{self.where(line_no)}: {keyword} given twice (first on line {self.values[keyword][1]})")
+        numbers = _numbers(args, _KEYWORD_ARITY[keyword], f"{keyword} needs", self.where(line_no))
+        if keyword.endswith("_SIZE"):
+            limit = MAX_3D_SIZE if keyword == "LUT_3D_SIZE" else MAX_1D_SIZE
+            if numbers[0] != int(numbers[0]) or not 2 <= numbers[0] <= limit:
+                raise LutError(f"{self.where(line_no)}: {keyword} must be a whole number from 2 to {limit}, "
+                               f"got {args[0]}")
+        self.values[keyword] = (numbers, line_no)
+
+    def size(self, keyword: str) -> int:
+        return int(self.values[keyword][0][0]) if keyword in self.values else 0
+
+    def domain(self, range_keyword: str) -> tuple[tuple, tuple]:
+        """Domain of one LUT: its INPUT_RANGE if given, else DOMAIN_MIN/MAX, else [0, 1]."""
+        if range_keyword in self.values:
+            (lo, hi), line_no = self.values[range_keyword]
+            lows, highs, lines = [lo] * 3, [hi] * 3, (line_no,)
+        else:
+            lows, line_lo = self.values.get("DOMAIN_MIN", ([0.0] * 3, 0))
+            highs, line_hi = self.values.get("DOMAIN_MAX", ([1.0] * 3, 0))
+            lines = (line_lo, line_hi)
+        if any(lo >= hi for lo, hi in zip(lows, highs)):
+            raise LutError(f"{self.where(max(lines))}: domain minimum {tuple(lows)} is not below "
+                           f"maximum {tuple(highs)}")
+        return tuple(lows), tuple(highs)
+
+
+def read_cube(path) -> tuple[Lut1D | Lut3D, ...]:
+    """Read an Adobe/Resolve ``.cube`` file.
+
+    Understands TITLE, ``#`` comments, blank lines, CRLF, LUT_1D_SIZE (2..65536),
+    LUT_3D_SIZE (2..256), DOMAIN_MIN/DOMAIN_MAX (for both tables) and Resolve's
+    LUT_1D_INPUT_RANGE/LUT_3D_INPUT_RANGE (one table each; they win over DOMAIN_*).
+    Keywords precede the data; data lines hold three numbers, red varying
+    fastest, the 1D table first. Returns ``(Lut1D,)``, ``(Lut3D,)`` or
+    ``(Lut1D, Lut3D)``, to apply in that order. Raises ``LutError`` naming the
+    file and line for anything malformed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise LutError(f"{path}: cannot read LUT file: {exc.strerror or exc}") from None
+    header = _CubeHeader(path)
+    rows: list[list[float]] = []
+    expected = 0
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if line.split(None, 1)[:1] == ["TITLE"]:  # its quoted text may hold '#'
+            tokens = ["TITLE"]
+        else:
+            tokens = line.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        if _KEYWORD.fullmatch(tokens[0]):
+            if rows:
+                raise LutError(f"{header.where(line_no)}: {tokens[0]} after the table data")
+            header.take(tokens[0], tokens[1:], line_no)
+            continue
+        if not rows:
+            expected = header.size("LUT_1D_SIZE") + header.size("LUT_3D_SIZE") ** 3
+            if not expected:
+                raise LutError(f"{header.where(line_no)}: table data before any LUT_3D_SIZE or LUT_1D_SIZE")
+        if len(rows) == expected:
+            raise LutError(f"{header.where(line_no)}: more entries than the {expected} the sizes declare")
+        rows.append(_numbers(tokens, 3, "an entry needs", header.where(line_no)))
+
+    size_1d, size_3d = header.size("LUT_1D_SIZE"), header.size("LUT_3D_SIZE")
+    if not size_1d and not size_3d:
+        raise LutError(f"{header.where(1)}: no LUT_3D_SIZE or LUT_1D_SIZE in the file")
+    if len(rows) != size_1d + size_3d**3:
+        size_line = header.values["LUT_3D_SIZE" if size_3d else "LUT_1D_SIZE"][1]
+        raise LutError(f"{header.where(size_line)}: the sizes declare {size_1d + size_3d**3} entries "
+                       f"but the file has {len(rows)}")
+    table = np.array(rows, dtype=np.float32).reshape(-1, 3)
+    luts: list[Lut1D | Lut3D] = []
+    if size_1d:
+        luts.append(Lut1D(table[:size_1d], *header.domain("LUT_1D_INPUT_RANGE")))
+    if size_3d:
+        cube = table[size_1d:].reshape(size_3d, size_3d, size_3d, 3)  # [b, g, r]: red varies fastest
+        luts.append(Lut3D(cube.transpose(2, 1, 0, 3), *header.domain("LUT_3D_INPUT_RANGE")))
+    return tuple(luts)
+
+
+def write_cube(path, lut: Lut1D | Lut3D, title: str = "", comments: tuple[str, ...] = ()) -> None:
+    """Write one LUT as a ``.cube`` file that ``read_cube`` and FFmpeg's lut3d/lut1d read back.
+
+    Values get 6 decimals (far below one 16-bit code value); DOMAIN_* lines
+    follow the size line, where FFmpeg looks for them.
+    """
+    lines = [f"# {comment}" for comment in comments]
+    if title:
+        lines.append(f'TITLE "{title}"')
+    if isinstance(lut, Lut3D):
+        lines.append(f"LUT_3D_SIZE {lut.size}")
+        data = lut.table.transpose(2, 1, 0, 3).reshape(-1, 3)  # red varies fastest
+    else:
+        lines.append(f"LUT_1D_SIZE {lut.size}")
+        data = lut.table
+    if lut.domain_min != (0.0, 0.0, 0.0) or lut.domain_max != (1.0, 1.0, 1.0):
+        lines.append("DOMAIN_MIN " + " ".join(f"{v:.6f}" for v in lut.domain_min))
+        lines.append("DOMAIN_MAX " + " ".join(f"{v:.6f}" for v in lut.domain_max))
+    lines += ("%.6f %.6f %.6f" % tuple(row) for row in data.tolist())
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
