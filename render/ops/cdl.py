@@ -70,7 +70,8 @@ class CDL:
         sop = np.fmin(np.fmax(sop, np.float32(0.0)), np.float32(1.0))  # fmax/fmin drop NaN
         sop = sop ** np.float32(self.power)
         luma = (sop @ np.float32(REC709_LUMA))[..., None]
-        out = luma + np.float32(self.saturation) * (sop - luma)
+        saturation = np.float32(self.saturation)
+        out = saturation * sop + (np.float32(1.0) - saturation) * luma  # exact at saturation 1
         return np.clip(out, 0.0, 1.0).astype(np.float32, copy=False)
 
 

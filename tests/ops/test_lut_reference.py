@@ -27,6 +27,8 @@ def test_identity_lut_gives_input_back_and_clamps(interpolation):
     out = lut.apply_reference(rgb)
     assert out.shape == rgb.shape and out.dtype == np.float32
     np.testing.assert_allclose(out, rgb, atol=1e-6)
+    codes = np.arange(256, dtype=np.float32)[:, None] * np.ones(3, dtype=np.float32)
+    np.testing.assert_array_equal(np.rint(lut.apply_reference(codes / 255) * 255), codes)  # 8-bit exact
     wild = np.array([[-3.0, 0.5, 7.0], [np.nan, np.inf, -np.inf]], dtype=np.float32)
     np.testing.assert_allclose(lut.apply_reference(wild), [[0.0, 0.5, 1.0], [0.0, 1.0, 0.0]], atol=1e-6)
 
