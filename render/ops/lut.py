@@ -5,15 +5,18 @@ clamped to the LUT's domain ``[domain_min, domain_max]`` (NaN goes to
 ``domain_min``), then scaled so the domain spans the table's sample points;
 between sample points a 3D LUT interpolates tetrahedrally (default) or
 trilinearly and a 1D LUT linearly. With ``domain_min = 0`` this is exactly
-FFmpeg's ``lut3d`` filter (libavfilter/vf_lut3d.c); FFmpeg ignores a non-zero
-``DOMAIN_MIN``, we honour it as the Adobe specification says.
+FFmpeg's ``lut3d`` filter (libavfilter/vf_lut3d.c) when ``domain_min`` is 0 and
+``domain_max`` >= 1: FFmpeg ignores other domains, we honour them as the Adobe
+specification says.
 
 Table values are not clamped: a LUT may produce values outside [0, 1].
 """
 
 from __future__ import annotations
 
+import math
 import re
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,11 +188,11 @@ _KEYWORD_ARITY = {"LUT_1D_SIZE": 1, "LUT_3D_SIZE": 1, "DOMAIN_MIN": 3, "DOMAIN_M
                   "LUT_1D_INPUT_RANGE": 2, "LUT_3D_INPUT_RANGE": 2}
 
 
-def _numbers(tokens: list[str], count: int, what: str, where: str) -> list[float]:
-    """``count`` finite numbers from ``tokens``, or a LutError naming ``where``."""
+def _numbers(tokens: list[str], count: int, what: str, path: Path, line_no: int) -> list[float]:
+    """``count`` finite numbers from ``tokens``, or a LutError naming the file and line."""
     values = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
-    if len(tokens) != count or len(values) != count or not all(map(np.isfinite, values)):
-        raise LutError(f"{where}: {what} {count} number{'s' * (count > 1)}, got {' '.join(tokens)!r}")
+    if len(tokens) != count or len(values) != count or not all(map(math.isfinite, values)):
+        raise LutError(f"{path}:{line_no}: {what} {count} number{'s' * (count > 1)}, got {' '.join(tokens)!r}")
     return values
 
 
@@ -208,7 +211,7 @@ class _CubeHeader:
             return  # other keywords (e.g. Resolve's LUT_IN_VIDEO_RANGE) carry nothing we use
         if keyword in self.values:
             raise LutError(f"{self.where(line_no)}: {keyword} given twice (first on line {self.values[keyword][1]})")
-        numbers = _numbers(args, _KEYWORD_ARITY[keyword], f"{keyword} needs", self.where(line_no))
+        numbers = _numbers(args, _KEYWORD_ARITY[keyword], f"{keyword} needs", self.path, line_no)
         if keyword.endswith("_SIZE"):
             limit = MAX_3D_SIZE if keyword == "LUT_3D_SIZE" else MAX_1D_SIZE
             if numbers[0] != int(numbers[0]) or not 2 <= numbers[0] <= limit:
@@ -251,7 +254,7 @@ def read_cube(path) -> tuple[Lut1D | Lut3D, ...]:
     except OSError as exc:
         raise LutError(f"{path}: cannot read LUT file: {exc.strerror or exc}") from None
     header = _CubeHeader(path)
-    rows: list[list[float]] = []
+    rows = array("f")  # flat float32 entries: compact even for a 256^3 table
     expected = 0
     for line_no, line in enumerate(text.splitlines(), start=1):
         if line.split(None, 1)[:1] == ["TITLE"]:  # its quoted text may hold '#'
@@ -269,18 +272,18 @@ def read_cube(path) -> tuple[Lut1D | Lut3D, ...]:
             expected = header.size("LUT_1D_SIZE") + header.size("LUT_3D_SIZE") ** 3
             if not expected:
                 raise LutError(f"{header.where(line_no)}: table data before any LUT_3D_SIZE or LUT_1D_SIZE")
-        if len(rows) == expected:
+        if len(rows) == 3 * expected:
             raise LutError(f"{header.where(line_no)}: more entries than the {expected} the sizes declare")
-        rows.append(_numbers(tokens, 3, "an entry needs", header.where(line_no)))
+        rows.extend(_numbers(tokens, 3, "an entry needs", path, line_no))
 
     size_1d, size_3d = header.size("LUT_1D_SIZE"), header.size("LUT_3D_SIZE")
     if not size_1d and not size_3d:
         raise LutError(f"{header.where(1)}: no LUT_3D_SIZE or LUT_1D_SIZE in the file")
-    if len(rows) != size_1d + size_3d**3:
+    if len(rows) != 3 * (size_1d + size_3d**3):
         size_line = header.values["LUT_3D_SIZE" if size_3d else "LUT_1D_SIZE"][1]
         raise LutError(f"{header.where(size_line)}: the sizes declare {size_1d + size_3d**3} entries "
-                       f"but the file has {len(rows)}")
-    table = np.array(rows, dtype=np.float32).reshape(-1, 3)
+                       f"but the file has {len(rows) // 3}")
+    table = np.frombuffer(rows, dtype=np.float32).reshape(-1, 3)
     luts: list[Lut1D | Lut3D] = []
     if size_1d:
         luts.append(Lut1D(table[:size_1d], *header.domain("LUT_1D_INPUT_RANGE")))
