@@ -6,7 +6,7 @@ The ASC Color Decision List v1.2 defines, per channel on display-referred values
     luma = 0.2126 R + 0.7152 G + 0.0722 B              (Rec.709 weights)
     out = clamp(luma + saturation * (out - luma))
 
-which is what OpenColorIO's ``CDLTransform`` computes in its default (ASC) style.
+which is what OpenColorIO's ``CDLTransform`` computes in its ``CDL_ASC`` style.
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ class CDL:
             raise CdlError(f"CDL slope must be >= 0, got {self.slope}")
         if min(self.power) <= 0:
             raise CdlError(f"CDL power must be > 0, got {self.power}")
-        saturation = float(self.saturation)
-        if not np.isfinite(saturation) or saturation < 0:
+        try:
+            saturation = float(self.saturation)
+        except (TypeError, ValueError):
+            saturation = math.nan
+        if not math.isfinite(saturation) or saturation < 0:
             raise CdlError(f"CDL saturation must be a finite number >= 0, got {self.saturation!r}")
         object.__setattr__(self, "saturation", saturation)
 
@@ -165,7 +168,8 @@ def read_cdl(path, id: str | None = None) -> CDL:
         known = [c.attrs.get("id", "") for c in corrections]
         corrections = [c for c in corrections if c.attrs.get("id") == id]
         if not corrections:
-            raise CdlError(f"{path}:1: no ColorCorrection with id {id!r} (ids: {', '.join(map(repr, known)) or 'none'})")
+            known_text = ", ".join(map(repr, known)) or "none"
+            raise CdlError(f"{path}:1: no ColorCorrection with id {id!r} (ids: {known_text})")
     if not corrections:
         raise CdlError(f"{path}:1: no ColorCorrection element")
     correction = corrections[0]

@@ -101,7 +101,8 @@ def test_malformed_files_name_file_and_line(tmp_path, case):
 def test_unknown_id_lists_the_known_ones():
     with pytest.raises(CdlError) as err:
         read_cdl(DATA / "grade.cdl", id="shot_999")
-    assert str(err.value) == f"{DATA / 'grade.cdl'}:1: no ColorCorrection with id 'shot_999' (ids: 'shot_010', 'shot_020')"
+    expected = "no ColorCorrection with id 'shot_999' (ids: 'shot_010', 'shot_020')"
+    assert str(err.value) == f"{DATA / 'grade.cdl'}:1: {expected}"
 
 
 def test_missing_and_unreadable_files(tmp_path):

@@ -71,6 +71,7 @@ def test_agrees_with_opencolorio(cdl):
         {"power": (1.0, 1.0, -2.0)},
         {"saturation": -0.5},
         {"saturation": float("nan")},
+        {"saturation": "high"},
         {"offset": (0.0, 0.0)},
         {"offset": (0.0, float("inf"), 0.0)},
     ],
