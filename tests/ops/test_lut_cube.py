@@ -71,7 +71,8 @@ def _corners_minus_last():
 
 
 MALFORMED = {
-    "too few entries": (f'TITLE "t"\nLUT_3D_SIZE 2\n{_corners_minus_last()}\n', 2, "declare 8 entries but the file has 7"),
+    "too few entries": (f'TITLE "t"\nLUT_3D_SIZE 2\n{_corners_minus_last()}\n', 2,
+                        "declare 8 entries but the file has 7"),
     "too many entries": (f"LUT_3D_SIZE 2\n{CORNERS}\n0.5 0.5 0.5\n", 10, "more entries than the 8"),
     "non-number": (f"LUT_3D_SIZE 2\n0 0 0\n0.1 zero 0.1\n{CORNERS}\n", 3, "got '0.1 zero 0.1'"),
     "two numbers": ("LUT_3D_SIZE 2\n\n0 0\n", 3, "an entry needs 3 numbers"),
