@@ -250,7 +250,7 @@ def read_cube(path) -> tuple[Lut1D | Lut3D, ...]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")  # -sig: drop a BOM
     except OSError as exc:
         raise LutError(f"{path}: cannot read LUT file: {exc.strerror or exc}") from None
     header = _CubeHeader(path)

@@ -10,16 +10,16 @@ from render.ops.lut import Lut1D, Lut3D, LutError, read_cube, write_cube
 CORNERS = "\n".join(f"{k / 10:.1f} {k / 10 + 0.01:.2f} {k / 10 + 0.02:.2f}" for k in range(8))
 
 
-def write(tmp_path, text, name="look.cube", newline="\n"):
+def write(tmp_path, text, name="look.cube", newline="\n", encoding="utf-8"):
     path = tmp_path / name
-    path.write_bytes(text.replace("\n", newline).encode())
+    path.write_bytes(text.replace("\n", newline).encode(encoding))
     return path
 
 
-@pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_reads_title_comments_blank_lines_and_red_fastest_order(tmp_path, newline):
+@pytest.mark.parametrize("newline, encoding", [("\n", "utf-8"), ("\r\n", "utf-8-sig")])  # Windows: CRLF, BOM
+def test_reads_title_comments_blank_lines_and_red_fastest_order(tmp_path, newline, encoding):
     text = f'# made by hand\nTITLE "Look #1: corners"\n\nLUT_3D_SIZE 2\n# data follows\n{CORNERS}\n\n'
-    (lut,) = read_cube(write(tmp_path, text, newline=newline))
+    (lut,) = read_cube(write(tmp_path, text, newline=newline, encoding=encoding))
     assert isinstance(lut, Lut3D) and lut.size == 2 and lut.interpolation == "tetrahedral"
     assert lut.domain_min == (0.0, 0.0, 0.0) and lut.domain_max == (1.0, 1.0, 1.0)
     for k in range(8):
