@@ -1,0 +1,42 @@
+"""``moodgrade serve``: the live preview server for editors (protocol in docs/protocol.md)."""
+
+import os
+
+import click
+
+from render.cli import cli
+from render.errors import MoodgradeError
+from render.grading import GradeRecipe
+from render.server.server import TOKEN_ENV, ServerConfig, print_ready, run_server
+
+
+@cli.command()
+@click.option("--root", "roots", multiple=True, required=True, type=click.Path(),
+              help="A folder whose files clients may open (repeat for more).")
+@click.option("--socket", "socket_path", type=click.Path(), default=None,
+              help="Unix socket path (default $XDG_RUNTIME_DIR/moodgrade/preview.sock, "
+                   "else /tmp/moodgrade-UID/preview.sock); its folder must be private (0700).")
+@click.option("--no-unix", is_flag=True, help="Do not listen on a Unix socket (needs --tcp).")
+@click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535), default=None,
+              help=f"Also listen on 127.0.0.1:PORT (0: any free port); clients must send the token "
+                   f"(${TOKEN_ENV}, else a new one is printed).")
+@click.option("--backend", type=click.Choice(["auto", "cuda", "opencl", "numpy"]), default="auto",
+              show_default=True, help="Where grades run.")
+@click.option("--cache-mb", type=click.IntRange(16, 1 << 20), default=512, show_default=True,
+              help="Memory for decoded and graded frames, all clients together.")
+@click.option("--prefetch", "prefetch_frames", type=click.IntRange(0, 256), default=8, show_default=True,
+              help="Frames decoded and graded ahead of each client's last request.")
+@click.option("--max-clients", type=click.IntRange(1, 4096), default=64, show_default=True)
+@click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(1), default=300.0, show_default=True,
+              help="Seconds a client may stay silent before it is dropped.")
+def serve(roots, socket_path, no_unix, tcp_port, backend, cache_mb, prefetch_frames, max_clients,
+          idle_timeout_s) -> None:
+    """Serve graded frames to editors and players over a local socket until SIGTERM or Ctrl-C."""
+    if no_unix and tcp_port is None:
+        raise MoodgradeError("--no-unix needs --tcp PORT: there would be nothing to listen on")
+    token = os.environ.get(TOKEN_ENV) or None
+    config = ServerConfig(roots=tuple(roots), socket_path=socket_path, unix=not no_unix, tcp_port=tcp_port,
+                          token=token, recipe=GradeRecipe(backend=None if backend == "auto" else backend),
+                          cache_mb=cache_mb, prefetch_frames=prefetch_frames, max_clients=max_clients,
+                          idle_timeout_s=idle_timeout_s)
+    run_server(config, on_ready=lambda server, addresses: print_ready(server, addresses, token_shown=token is None))

@@ -1,0 +1,537 @@
+"""The preview server: asyncio front, decode and grade on thread pools.
+
+Every client connection is one asyncio task with its own :class:`Session`.
+Decoding, grading and encoding run on a shared thread pool (prefetch on a
+pool of its own, so read-ahead never delays a request), and every reply is
+written through a bounded buffer that must drain within ``write_timeout_s``:
+a slow or vanished client is dropped without stalling the others. A started
+message must arrive whole within ``message_timeout_s``; a client that says
+nothing for ``idle_timeout_s`` is dropped.
+"""
+
+import asyncio
+import hmac
+import os
+import secrets
+import signal
+import socket
+import stat
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field as dataclass_field
+from pathlib import Path
+
+from render.errors import MoodgradeError
+from render.grading import GradeRecipe
+from render.server import protocol
+from render.server.frames import FrameCache, encode_frame, resize, scaled_size
+from render.server.protocol import FRAME_FORMATS, PROTOCOL_VERSION, ProtocolError, field
+from render.server.roots import Roots
+from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Look, Session, ops_from_values
+from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_frame, y4m_header
+
+TOKEN_ENV = "MOODGRADE_TOKEN"
+_FATAL = {"unauthorized", "unsupported_version", "too_large_message", "busy"}
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How to serve. ``socket_path`` None: the default Unix socket; ``tcp_port`` None: no TCP
+    (0: any free port); ``token``: required from TCP clients (None: generated at start)."""
+
+    roots: tuple[str, ...]
+    socket_path: str | None = None
+    unix: bool = True
+    tcp_port: int | None = None
+    token: str | None = None
+    recipe: GradeRecipe = GradeRecipe()
+    cache_mb: int = 512                 # decoded + graded frames, all sessions together
+    prefetch_frames: int = 8
+    workers: int = dataclass_field(default_factory=lambda: os.cpu_count() or 2)
+    max_clients: int = 64
+    idle_timeout_s: float = 300.0
+    message_timeout_s: float = 10.0
+    write_timeout_s: float = 10.0
+    write_buffer_bytes: int = 4 << 20
+    y4m_accept_timeout_s: float = 30.0
+
+
+def default_socket_path() -> Path:
+    """``$XDG_RUNTIME_DIR/moodgrade/preview.sock``, else ``/tmp/moodgrade-<uid>/preview.sock``."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(runtime) / "moodgrade" if runtime else Path(f"/tmp/moodgrade-{os.getuid()}")
+    return folder / "preview.sock"
+
+
+def _private_folder(folder: Path) -> None:
+    """Create ``folder`` with mode 0700, or check that it is ours, a real folder, and private."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError as exc:
+        raise MoodgradeError(f"{folder}: cannot create the socket folder ({exc.strerror})") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise MoodgradeError(f"{folder}: the socket folder must be a folder owned by you with mode 0700")
+
+
+def _claim_socket_path(path: Path) -> None:
+    """Remove a stale socket at ``path``; refuse when a server still answers there or it is not a socket."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(info.st_mode):
+        raise MoodgradeError(f"{path}: exists and is not a socket")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(str(path))
+        raise MoodgradeError(f"{path}: another server is listening there")
+    except (ConnectionRefusedError, FileNotFoundError):
+        os.unlink(path)
+    finally:
+        probe.close()
+
+
+class _Connection:
+    """One client: its writer, its session, and its pending y4m listeners."""
+
+    def __init__(self, server: "PreviewServer", writer: asyncio.StreamWriter, transport: str):
+        self.server, self.writer, self.transport = server, writer, transport
+        self.session: Session | None = None
+        self.authorised = False
+        self.y4m_listeners: set[asyncio.AbstractServer] = set()
+
+    async def send(self, header: dict, payload: bytes | None = None) -> None:
+        header = {**header, "payload_bytes": len(payload) if payload else 0}
+        self.writer.write(protocol.pack_json(header))
+        if payload:
+            self.writer.write(protocol.pack(payload))
+        await asyncio.wait_for(self.writer.drain(), self.server.config.write_timeout_s)
+
+    def require_session(self) -> Session:
+        if self.session is None:
+            raise ProtocolError("no_clip", "open a clip first")
+        return self.session
+
+    def close_session(self) -> None:
+        if self.session is not None:
+            self.session.release()
+            self.session = None
+
+
+class PreviewServer:
+    """Serves preview sessions; use :func:`run_server` (blocking) or :class:`ServerThread`."""
+
+    def __init__(self, config: ServerConfig):
+        self.config = config
+        self.roots = Roots(config.roots)
+        self.token = config.token if config.token is not None else secrets.token_urlsafe(24)
+        cache_bytes = config.cache_mb << 20
+        self.decoded = FrameCache(cache_bytes // 2)
+        self.graded = FrameCache(cache_bytes - cache_bytes // 2)
+        self._pool = ThreadPoolExecutor(max(1, config.workers), thread_name_prefix="moodgrade-serve")
+        self._prefetch_pool = ThreadPoolExecutor(1, thread_name_prefix="moodgrade-prefetch")
+        self._servers: list[asyncio.AbstractServer] = []
+        self._tasks: set[asyncio.Task] = set()
+        self._connections: set[_Connection] = set()
+        self.socket_path: Path | None = None
+        self.tcp_port: int | None = None
+        self._stopped: asyncio.Event | None = None
+
+    # ------------------------------------------------------------ lifetime
+    async def start(self) -> list[str]:
+        """Start listening; returns the addresses (``unix:PATH``, ``tcp://127.0.0.1:PORT``)."""
+        self._stopped = asyncio.Event()
+        addresses = []
+        if self.config.unix:
+            path = Path(self.config.socket_path) if self.config.socket_path else default_socket_path()
+            _private_folder(path.parent)
+            _claim_socket_path(path)
+            old = os.umask(0o177)
+            try:
+                server = await asyncio.start_unix_server(lambda r, w: self._accept(r, w, "unix"), str(path))
+            finally:
+                os.umask(old)
+            os.chmod(path, 0o600)
+            self.socket_path = path
+            self._servers.append(server)
+            addresses.append(f"unix:{path}")
+        if self.config.tcp_port is not None:
+            server = await asyncio.start_server(lambda r, w: self._accept(r, w, "tcp"), "127.0.0.1",
+                                                self.config.tcp_port)
+            self.tcp_port = server.sockets[0].getsockname()[1]
+            self._servers.append(server)
+            addresses.append(f"tcp://127.0.0.1:{self.tcp_port}")
+        if not addresses:
+            raise MoodgradeError("nothing to listen on: enable the Unix socket or give a TCP port")
+        return addresses
+
+    def stop(self) -> None:
+        """Ask the server to shut down (from the event loop's thread)."""
+        if self._stopped is not None:
+            self._stopped.set()
+
+    async def serve_until_stopped(self) -> None:
+        await self._stopped.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Stop listening, drop every client, close every session, remove the socket file."""
+        for server in self._servers:
+            server.close()
+        for conn in list(self._connections):
+            for listener in conn.y4m_listeners:
+                listener.close()
+            conn.writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        if self.socket_path is not None:
+            try:
+                os.unlink(self.socket_path)
+            except FileNotFoundError:
+                pass
+        self._prefetch_pool.shutdown(wait=True, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _track_current_task(self) -> None:
+        """Remember the running client task, so that shutdown can cancel it."""
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # ------------------------------------------------------------- clients
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transport: str) -> None:
+        self._track_current_task()
+        writer.transport.set_write_buffer_limits(high=self.config.write_buffer_bytes)
+        conn = _Connection(self, writer, transport)
+        self._connections.add(conn)
+        try:
+            if len(self._connections) > self.config.max_clients:
+                raise ProtocolError("busy", f"the server already has {self.config.max_clients} clients")
+            await self._serve_client(reader, conn)
+        except ProtocolError as exc:        # fatal: answer, then drop the client
+            await self._try_send(conn, {"ok": False, "error": {"code": exc.code, "message": str(exc)}})
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError):
+            pass                            # the client went away or stalled: drop it
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._connections.discard(conn)
+            conn.close_session()
+            writer.close()
+
+    async def _try_send(self, conn: _Connection, header: dict) -> None:
+        try:
+            await conn.send(header)
+        except (ConnectionError, TimeoutError, OSError):
+            pass
+
+    async def _read_message(self, reader: asyncio.StreamReader) -> bytes:
+        head = await asyncio.wait_for(reader.readexactly(4), self.config.idle_timeout_s)
+        (length,) = protocol.LENGTH.unpack(head)
+        if length > protocol.MAX_REQUEST_BYTES:
+            raise ProtocolError("too_large_message",
+                                f"a request may have at most {protocol.MAX_REQUEST_BYTES} bytes, not {length}")
+        return await asyncio.wait_for(reader.readexactly(length), self.config.message_timeout_s)
+
+    async def _serve_client(self, reader: asyncio.StreamReader, conn: _Connection) -> None:
+        while True:
+            body = await self._read_message(reader)
+            request_id, request = None, {}
+            try:
+                request = protocol.parse_request(body)
+                request_id = request.get("id")
+                if not isinstance(request_id, (int, str)) or isinstance(request_id, bool):
+                    request_id = None
+                if not conn.authorised and request["op"] != "hello":
+                    raise ProtocolError("unauthorized", "the first request must be 'hello'")
+                handler = self._handlers.get(request["op"])
+                if handler is None:
+                    raise ProtocolError("unknown_op", f"unknown op {request['op']!r}")
+                if await handler(self, conn, request, request_id) == "close":
+                    return
+            except ProtocolError as exc:
+                if exc.code in _FATAL or not conn.authorised:
+                    raise
+                await conn.send(_error(request_id, exc.code, str(exc)))
+            except MoodgradeError as exc:
+                await conn.send(_error(request_id, "media", str(exc)))
+            except Exception as exc:  # noqa: BLE001 - the server's boundary: answer, log one line, keep serving
+                print(f"moodgrade serve: internal error on {request.get('op')!r}: {type(exc).__name__}: {exc}",
+                      file=sys.stderr, flush=True)
+                await conn.send(_error(request_id, "internal", f"{type(exc).__name__}: {exc}"))
+
+    # ------------------------------------------------------------------ ops
+    async def _hello(self, conn: _Connection, request: dict, rid) -> None:
+        version = request.get("version")
+        if version != PROTOCOL_VERSION:
+            raise ProtocolError("unsupported_version",
+                                f"this server speaks protocol version {PROTOCOL_VERSION}, not {version!r}")
+        if conn.transport == "tcp":
+            token = request.get("token")
+            if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.token.encode()):
+                raise ProtocolError("unauthorized", "a TCP client must send the server's token")
+        conn.authorised = True
+        await conn.send({"ok": True, "id": rid, "op": "hello", "server": "moodgrade", "version": PROTOCOL_VERSION,
+                         "limits": {"request_bytes": protocol.MAX_REQUEST_BYTES,
+                                    "frame_bytes": protocol.MAX_FRAME_BYTES,
+                                    "idle_timeout_s": self.config.idle_timeout_s},
+                         "emotions": list(EMOTIONS)})
+
+    async def _open(self, conn: _Connection, request: dict, rid) -> None:
+        path = self.roots.resolve(request.get("path"))
+        analyze = field(request, "analyze", bool, False)
+        session = await self._run(Session, path, self.config.recipe, self.decoded, self.graded,
+                                  self._prefetch_pool, self.config.prefetch_frames)
+        conn.close_session()
+        conn.session = session
+        mood_status = "not_analyzed"
+        if analyze:
+            try:
+                await self._run(session.load_timeline)
+                mood_status = "analyzed"
+            except ProtocolError as exc:
+                mood_status = exc.code
+        info = session.source.info.to_dict()
+        info["path"] = str(path)
+        await conn.send({"ok": True, "id": rid, "op": "open", "info": info, "mood": session.mood_summary(),
+                         "mood_status": mood_status, "settings": session.settings()})
+
+    async def _frame(self, conn: _Connection, request: dict, rid) -> None:
+        session = conn.require_session()
+        n = field(request, "n", int, ..., low=0)
+        options = _frame_options(request)
+        frame, payload, (width, height) = await self._run(_render_frame, session, n, *options)
+        session.prefetch_after(n)
+        await conn.send(_frame_header(rid, "frame", session, frame, options[0], width, height), payload)
+
+    async def _stream(self, conn: _Connection, request: dict, rid) -> None:
+        session = conn.require_session()
+        start, stop = _frame_range(request, session.frame_count)
+        options = _frame_options(request)
+        for n in range(start, stop):
+            frame, payload, (width, height) = await self._run(_render_frame, session, n, *options)
+            session.prefetch_after(n)
+            await conn.send(_frame_header(rid, "stream", session, frame, options[0], width, height), payload)
+        await conn.send({"ok": True, "id": rid, "op": "stream", "done": True, "frames": stop - start})
+
+    async def _timeline(self, conn: _Connection, request: dict, rid) -> None:
+        session = conn.require_session()
+        timeline = await self._run(session.load_timeline)
+        reply = {"ok": True, "id": rid, "op": "timeline", "timeline": timeline.to_dict(),
+                 "summary": session.mood_summary()}
+        if len(protocol.pack_json(reply)) > protocol.MAX_REPLY_BYTES:
+            raise ProtocolError("too_large", "the timeline is larger than a reply may be")
+        await conn.send(reply)
+
+    async def _set(self, conn: _Connection, request: dict, rid) -> None:
+        session = conn.require_session()
+        look = session.look
+        if "preset" in request:
+            preset = request["preset"]
+            if preset is not None and (not isinstance(preset, str) or not PRESET_NAME.fullmatch(preset)):
+                raise ProtocolError("bad_request", "field 'preset' must be a preset name or null")
+            look = Look(preset, look.intensity, look.mood)
+        if "intensity" in request:
+            look = Look(look.preset, field(request, "intensity", float, ..., low=0.0, high=1.0), look.mood)
+        if "mood" in request:
+            mood = request["mood"]
+            if mood is not None and mood not in EMOTIONS:
+                raise ProtocolError("bad_request", f"field 'mood' must be null or one of {', '.join(EMOTIONS)}")
+            look = Look(look.preset, look.intensity, mood)
+        backend = field(request, "backend", str, None, choices=BACKENDS)
+        ops = ops_from_values(request["ops"]) if "ops" in request else None
+        settings = await self._run(lambda: session.configure(look=look, ops=ops, backend=backend))
+        await conn.send({"ok": True, "id": rid, "op": "set", "settings": settings})
+
+    async def _y4m(self, conn: _Connection, request: dict, rid) -> None:
+        session = conn.require_session()
+        start, stop = _frame_range(request, session.frame_count)
+        chroma = field(request, "chroma", str, "444", choices=CHROMAS)
+        video = session.source.info.video
+        matrix = choose_matrix(field(request, "matrix", str, "auto", choices=MATRICES), video.height)
+        transport = field(request, "transport", str, "tcp", choices=("tcp", "unix"))
+        if len(conn.y4m_listeners) >= 4:
+            raise ProtocolError("busy", "at most 4 y4m streams may wait for their reader")
+        deep = session.source.rgb_format != "rgb24"
+        header = y4m_header(video.width, video.height, video.frame_rate, chroma, deep)
+        stream = _Y4mStream(self, session.acquire(), range(start, stop), header, matrix, chroma)
+        url = await stream.listen(conn, transport)
+        await conn.send({"ok": True, "id": rid, "op": "y4m", "url": url, "frames": stop - start,
+                         "width": video.width, "height": video.height, "chroma": chroma, "matrix": matrix,
+                         "frame_rate": str(video.frame_rate)})
+
+    async def _close(self, conn: _Connection, request: dict, rid) -> str:
+        conn.close_session()
+        await conn.send({"ok": True, "id": rid, "op": "close"})
+        return "close"
+
+    _handlers = {"hello": _hello, "open": _open, "frame": _frame, "stream": _stream, "timeline": _timeline,
+                 "set": _set, "y4m": _y4m, "close": _close}
+
+
+class _Y4mStream:
+    """A one-shot listener: the first reader to connect gets the y4m stream, then it closes."""
+
+    def __init__(self, server: PreviewServer, session: Session, frames: range, header: bytes,
+                 matrix: str, chroma: str):
+        self.server, self.session, self.frames = server, session, frames
+        self.header, self.matrix, self.chroma = header, matrix, chroma
+        self.listener: asyncio.AbstractServer | None = None
+        self.path: Path | None = None
+        self.taken = False
+
+    async def listen(self, conn: _Connection, transport: str) -> str:
+        if transport == "unix":
+            folder = (self.server.socket_path or default_socket_path()).parent
+            _private_folder(folder)
+            self.path = folder / f"y4m-{secrets.token_hex(8)}.sock"
+            old = os.umask(0o177)
+            try:
+                self.listener = await asyncio.start_unix_server(self._serve, str(self.path))
+            finally:
+                os.umask(old)
+            url = f"unix:{self.path}"
+        else:
+            self.listener = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+            url = f"tcp://127.0.0.1:{self.listener.sockets[0].getsockname()[1]}"
+        self._conn = conn
+        conn.y4m_listeners.add(self.listener)
+        asyncio.get_running_loop().call_later(self.server.config.y4m_accept_timeout_s, self._expire)
+        return url
+
+    def _expire(self) -> None:
+        if not self.taken:
+            self._close_listener()
+            self.session.release()
+
+    def _close_listener(self) -> None:
+        self.listener.close()
+        self._conn.y4m_listeners.discard(self.listener)
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.server._track_current_task()
+        if self.taken:
+            writer.close()
+            return
+        self.taken = True
+        self._close_listener()
+        writer.transport.set_write_buffer_limits(high=self.server.config.write_buffer_bytes)
+        timeout = self.server.config.write_timeout_s
+        try:
+            writer.write(self.header)
+            for n in self.frames:
+                record = await self.server._run(self._record, n)
+                writer.write(record)
+                await asyncio.wait_for(writer.drain(), timeout)
+                self.session.prefetch_after(n)
+        except (ConnectionError, TimeoutError, OSError, MoodgradeError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+            self.session.release()
+
+    def _record(self, n: int) -> bytes:
+        return y4m_frame(self.session.frame(n).rgb, self.matrix, self.chroma)
+
+
+def _error(rid, code: str, message: str) -> dict:
+    return {"ok": False, "id": rid, "error": {"code": code, "message": message}}
+
+
+def _frame_options(request: dict) -> tuple:
+    return (field(request, "format", str, "rgb", choices=FRAME_FORMATS),
+            field(request, "scale", float, None, low=1e-3, high=1.0),
+            field(request, "max_width", int, None, low=1, high=65536),
+            field(request, "quality", int, 90, low=1, high=100))
+
+
+def _frame_range(request: dict, count: int) -> tuple[int, int]:
+    start = field(request, "start", int, 0, low=0, high=count - 1)
+    stop = field(request, "stop", int, count, low=start + 1, high=count)
+    return start, stop
+
+
+def _render_frame(session: Session, n: int, fmt: str, scale, max_width, quality):
+    """(graded frame, payload bytes, (width, height)) for one frame request (runs on the pool)."""
+    frame = session.frame(n)
+    height, width = frame.rgb.shape[:2]
+    size = scaled_size(width, height, scale, max_width)
+    payload = encode_frame(resize(frame.rgb, size), fmt, quality)
+    if len(payload) > protocol.MAX_FRAME_BYTES:
+        raise ProtocolError("too_large", f"the frame would have {len(payload)} bytes; ask for a smaller scale")
+    return frame, payload, size
+
+
+def _frame_header(rid, op: str, session: Session, frame, fmt: str, width: int, height: int) -> dict:
+    return {"ok": True, "id": rid, "op": op, "n": frame.index, "pts": frame.pts, "time_s": round(frame.time_s, 6),
+            "width": width, "height": height, "format": fmt, "dtype": str(frame.rgb.dtype),
+            "generation": session.settings()["generation"], "mood": session.mood_at(frame.index)}
+
+
+def run_server(config: ServerConfig, on_ready=None) -> None:
+    """Serve until SIGTERM or SIGINT; ``on_ready(server, addresses)`` is called once listening."""
+
+    async def main() -> None:
+        server = PreviewServer(config)
+        addresses = await server.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, server.stop)
+        if on_ready is not None:
+            on_ready(server, addresses)
+        await server.serve_until_stopped()
+
+    asyncio.run(main())
+
+
+class ServerThread:
+    """A server on a background thread (for tests, benchmarks and embedding); ``with`` stops it."""
+
+    def __init__(self, config: ServerConfig):
+        self.server = PreviewServer(config)
+        self.addresses: list[str] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, name="moodgrade-server", daemon=True)
+
+    def _main(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self.addresses = self._loop.run_until_complete(self.server.start())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_until_complete(self.server.serve_until_stopped())
+        self._loop.close()
+
+    def __enter__(self) -> "ServerThread":
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._loop.call_soon_threadsafe(self.server.stop)
+        self._thread.join(timeout=30)
+
+
+def print_ready(server: PreviewServer, addresses: list[str], token_shown: bool) -> None:
+    """The start-up lines ``moodgrade serve`` prints (clients and tests wait for them)."""
+    for address in addresses:
+        print(f"moodgrade serve: listening on {address}", flush=True)
+    if server.tcp_port is not None and token_shown:
+        print(f"moodgrade serve: token {server.token}", flush=True)
+    print(f"moodgrade serve: roots {', '.join(map(str, server.roots.folders))}", file=sys.stderr, flush=True)
