@@ -535,3 +535,4 @@ def print_ready(server: PreviewServer, addresses: list[str], token_shown: bool) 
     if server.tcp_port is not None and token_shown:
         print(f"moodgrade serve: token {server.token}", flush=True)
     print(f"moodgrade serve: roots {', '.join(map(str, server.roots.folders))}", file=sys.stderr, flush=True)
+    print("moodgrade serve: ready", flush=True)
