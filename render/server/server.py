@@ -217,10 +217,8 @@ class PreviewServer:
             await self._serve_client(reader, conn)
         except ProtocolError as exc:        # fatal: answer, then drop the client
             await self._try_send(conn, {"ok": False, "error": {"code": exc.code, "message": str(exc)}})
-        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError):
-            pass                            # the client went away or stalled: drop it
-        except asyncio.CancelledError:
-            pass
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError, asyncio.CancelledError):
+            writer.transport.abort()        # gone, stalled, or shutting down: drop it and its unsent bytes
         finally:
             self._connections.discard(conn)
             conn.close_session()
@@ -262,6 +260,8 @@ class PreviewServer:
                 await conn.send(_error(request_id, exc.code, str(exc)))
             except MoodgradeError as exc:
                 await conn.send(_error(request_id, "media", str(exc)))
+            except (ConnectionError, TimeoutError, asyncio.IncompleteReadError):
+                raise                       # the client is gone or stalled: handled by the caller
             except Exception as exc:  # noqa: BLE001 - the server's boundary: answer, log one line, keep serving
                 print(f"moodgrade serve: internal error on {request.get('op')!r}: {type(exc).__name__}: {exc}",
                       file=sys.stderr, flush=True)
@@ -434,7 +434,7 @@ class _Y4mStream:
                 await asyncio.wait_for(writer.drain(), timeout)
                 self.session.prefetch_after(n)
         except (ConnectionError, TimeoutError, OSError, MoodgradeError, asyncio.CancelledError):
-            pass
+            writer.transport.abort()
         finally:
             writer.close()
             self.session.release()
