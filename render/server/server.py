@@ -32,7 +32,7 @@ from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Look, Session
 from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_frame, y4m_header
 
 TOKEN_ENV = "MOODGRADE_TOKEN"
-_FATAL = {"unauthorized", "unsupported_version", "too_large_message", "busy"}
+_FATAL = {"unauthorized", "unsupported_version", "too_large_message"}
 
 
 @dataclass(frozen=True)
@@ -269,6 +269,8 @@ class PreviewServer:
 
     # ------------------------------------------------------------------ ops
     async def _hello(self, conn: _Connection, request: dict, rid) -> None:
+        if conn.authorised:
+            raise ProtocolError("bad_request", "'hello' comes once, first")
         version = request.get("version")
         if version != PROTOCOL_VERSION:
             raise ProtocolError("unsupported_version",

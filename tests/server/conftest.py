@@ -68,9 +68,11 @@ class ServerProcess:
         raise RuntimeError("no VmRSS")
 
     def stop(self) -> int:
+        """SIGTERM, wait, and return the exit status; what it printed on stderr is kept in ``stderr``."""
         self.proc.terminate()
         try:
             return self.proc.wait(timeout=20)
         finally:
+            self.stderr = self.proc.stderr.read()
             self.proc.stdout.close()
             self.proc.stderr.close()
