@@ -27,7 +27,7 @@ class PreviewError(MoodgradeError):
         self.code = code
 
 
-def decode_payload(header: dict, payload: bytes):
+def decode_payload(header: dict, payload: bytearray):
     """A frame payload as the caller wants it: raw ``rgb`` -> HxWx3 ndarray, PNG/JPEG -> the bytes."""
     if header["format"] != "rgb":
         return payload
@@ -60,7 +60,7 @@ class PreviewClient:
             raise
 
     # ---------------------------------------------------------------- wire
-    def _recv_exact(self, count: int) -> bytes:
+    def _recv_exact(self, count: int) -> bytearray:
         buffer = bytearray(count)
         view, got = memoryview(buffer), 0
         while got < count:
@@ -68,15 +68,15 @@ class PreviewClient:
             if n == 0:
                 raise PreviewError("closed", "the server closed the connection")
             got += n
-        return bytes(buffer)
+        return buffer
 
-    def _recv_message(self, limit: int) -> bytes:
+    def _recv_message(self, limit: int) -> bytearray:
         (length,) = LENGTH.unpack(self._recv_exact(4))
         if length > limit:
             raise PreviewError("too_large", f"a message of {length} bytes exceeds the limit")
         return self._recv_exact(length)
 
-    def _receive(self) -> tuple[dict, bytes | None]:
+    def _receive(self) -> tuple[dict, bytearray | None]:
         header = json.loads(self._recv_message(MAX_REPLY_BYTES))
         payload = self._recv_message(MAX_FRAME_BYTES) if header.get("payload_bytes") else None
         if not header.get("ok"):
@@ -84,7 +84,7 @@ class PreviewClient:
             raise PreviewError(error.get("code", "unknown"), error.get("message", "request failed"))
         return header, payload
 
-    def request(self, message: dict) -> tuple[dict, bytes | None]:
+    def request(self, message: dict) -> tuple[dict, bytearray | None]:
         """Send one request (an ``id`` is added) and return its reply header and payload."""
         self._next_id += 1
         self._sock.sendall(pack_json({**message, "id": self._next_id}))

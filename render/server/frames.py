@@ -83,14 +83,14 @@ def resize(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
-def encode_frame(rgb: np.ndarray, fmt: str, quality: int = 90) -> bytes:
+def encode_frame(rgb: np.ndarray, fmt: str, quality: int = 90) -> bytes | memoryview:
     """``rgb`` (HxWx3 uint8 or uint16) as ``fmt`` bytes.
 
     ``rgb``: row-major R, G, B samples (uint16 little-endian for deep frames); ``png``: 8- or
     16-bit PNG; ``jpeg``: 8-bit baseline JPEG at ``quality`` (1..100).
     """
-    if fmt == "rgb":
-        return np.ascontiguousarray(rgb, dtype=rgb.dtype.newbyteorder("<")).tobytes()
+    if fmt == "rgb":   # no copy for the usual contiguous little-endian frame
+        return memoryview(np.ascontiguousarray(rgb, dtype=rgb.dtype.newbyteorder("<"))).cast("B")
     bgr = np.ascontiguousarray(rgb[..., ::-1])
     if fmt == "png":
         ok, data = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 1])
