@@ -72,7 +72,7 @@ def field(request: dict, name: str, kind, default=None, *, low=None, high=None, 
         return default
     value = request[name]
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
+        value = float(value) if abs(value) < 2 ** 53 else float("inf")
     if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
         raise ProtocolError("bad_request", f"field '{name}' must be {kind.__name__}")
     if (low is not None and value < low) or (high is not None and value > high):

@@ -387,6 +387,7 @@ class _Y4mStream:
         self.server, self.session, self.frames = server, session, frames
         self.header, self.matrix, self.chroma = header, matrix, chroma
         self.listener: asyncio.AbstractServer | None = None
+        self._conn: _Connection | None = None
         self.path: Path | None = None
         self.taken = False
 

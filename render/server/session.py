@@ -47,16 +47,15 @@ class Look:
     mood: str | None = None          # one of EMOTIONS, or None to follow the clip's mood
 
 
-def recipe_with_look(recipe: GradeRecipe, look: Look) -> GradeRecipe:
-    """``recipe`` with the look's fields that GradeRecipe has (the others stay in the session)."""
-    names = {f.name for f in dataclasses.fields(GradeRecipe)}
-    return dataclasses.replace(recipe, **{k: getattr(look, k) for k in LOOK_FIELDS if k in names})
-
-
 def wired_look_fields() -> list[str]:
     """The look fields that reach the grade today (those GradeRecipe has)."""
     names = {f.name for f in dataclasses.fields(GradeRecipe)}
     return [k for k in LOOK_FIELDS if k in names]
+
+
+def recipe_with_look(recipe: GradeRecipe, look: Look) -> GradeRecipe:
+    """``recipe`` with the look's fields that GradeRecipe has (the others stay in the session)."""
+    return dataclasses.replace(recipe, **{k: getattr(look, k) for k in wired_look_fields()})
 
 
 def ops_from_values(values) -> tuple:
@@ -96,7 +95,8 @@ class Session:
         self.timeline = None
         self.base_recipe = recipe
         self.look = Look()
-        self._grade = (0, recipe_with_look(recipe, self.look), make_process(recipe_with_look(recipe, self.look)))
+        graded_recipe = recipe_with_look(recipe, self.look)
+        self._grade = (0, graded_recipe, make_process(graded_recipe))
 
     # ------------------------------------------------------------------ info
     @property

@@ -97,6 +97,18 @@ def test_timeline_without_the_mood_engine_is_a_clear_error(server):
         assert error.value.code == "not_available" and "not available" in str(error.value)
 
 
+def test_timeline_with_the_mood_engine(server, tmp_path, monkeypatch):
+    pytest.importorskip("render.emotion.analyze", reason="the mood engine is not in this build yet")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with PreviewClient.connect(server.addresses[0]) as client:
+        opened = client.open("clip.mp4", analyze=True)
+        assert opened["mood_status"] == "analyzed" and opened["mood"]["dominant"] in client.hello["emotions"]
+        timeline = client.timeline()
+        assert timeline["schema"] == "moodgrade.timeline/1" and len(timeline["frames"]["time_s"]) == 30
+        mood = client.frame(5)[0]["mood"]
+        assert mood["valence"] == round(timeline["frames"]["valence"][5], 4)
+
+
 def test_tcp_needs_the_token(server):
     tcp = server.addresses[1]
     assert tcp.startswith("tcp://127.0.0.1:")

@@ -100,3 +100,24 @@ def test_header_names_size_rate_and_chroma():
     assert y4m_header(1920, 1080, Fraction(24000, 1001), "420jpeg", False) == \
         b"YUV4MPEG2 W1920 H1080 F24000:1001 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED\n"
     assert b" C444p16 " in y4m_header(64, 36, Fraction(25), "444", True)
+
+
+def test_example_player_records_the_graded_stream(server, media_root, tmp_path):
+    import sys
+    from pathlib import Path
+
+    from render.io.source import open_source
+    from tests.helpers import psnr_db
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "recorded.mkv"
+    result = subprocess.run([sys.executable, str(repo / "examples" / "preview_player.py"), server.addresses[1],
+                             "clip.mp4", "--token", "secret", "--start", "5", "--stop", "25", "--mood", "sad",
+                             "--save", str(out)], capture_output=True, text=True, timeout=120,
+                            env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "'mood': 'sad'" in result.stderr
+    with open_source(out) as recorded, open_source(media_root / "clip.mp4") as source:
+        got = list(recorded.frames())
+        assert len(got) == 20
+        for frame in got[::5]:
+            assert psnr_db(frame.rgb, source.frame(5 + frame.index).rgb) > 35
