@@ -6,8 +6,9 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
-from render.client import PreviewClient
+from render.client import PreviewClient, PreviewError
 from render.io.source import open_source
 from render.server.protocol import pack_json
 from render.server.server import ServerConfig, ServerThread
@@ -78,3 +79,17 @@ def test_a_stalled_client_does_not_stall_others(media_root, socket_dir):
             received += len(chunk)
         stalled.close()
         assert received < 30 * 320 * 180 * 3
+
+
+def test_clients_beyond_the_limit_are_told_busy(media_root, socket_dir):
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), max_clients=2)
+    with ServerThread(config) as server:
+        first, second = (PreviewClient.connect(server.addresses[0]) for _ in range(2))
+        with pytest.raises(PreviewError) as error:
+            PreviewClient.connect(server.addresses[0])
+        assert error.value.code == "busy"
+        first.close()
+        time.sleep(0.2)
+        with PreviewClient.connect(server.addresses[0]) as third:     # a freed place is taken again
+            assert third.open("clip.mp4")["ok"]
+        second.close()

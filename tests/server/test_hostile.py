@@ -8,8 +8,6 @@ import socket
 import struct
 import time
 
-import numpy as np
-import pytest
 
 from render.client import PreviewClient
 from render.server.protocol import pack, pack_json

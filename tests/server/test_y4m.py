@@ -49,8 +49,8 @@ def test_ffmpeg_receives_every_frame(server, chroma, transport, pix_fmt):
     cw, ch = (w, h) if chroma == "444" else (w // 2, h // 2)
     received = planes(data, w, h, cw, ch, stop - start)
     assert len(received) == stop - start
-    for n, (got, rgb) in enumerate(zip(received, raw), start=start):
-        for plane, want in zip(got, rgb_to_ycbcr(rgb, stream["matrix"], chroma)):
+    for n, (got, rgb) in enumerate(zip(received, raw, strict=True), start=start):
+        for plane, want in zip(got, rgb_to_ycbcr(rgb, stream["matrix"], chroma), strict=True):
             assert np.array_equal(plane, want), f"frame {n} differs"
 
 
