@@ -53,3 +53,17 @@ def test_server_frames_equal_rendered_frames(recipe, bikes, tmp_path, socket_dir
             header, rgb = client.frame(n)
             assert header["n"] == n
             assert np.array_equal(rgb, expected[n]), f"frame {n} differs from the rendered file"
+
+
+def test_server_frames_equal_the_grade_command(server, media_root, tmp_path):
+    """The literal check: ``moodgrade grade`` (default settings, FFV1 RGB) against the server, every frame."""
+    from tests.helpers import moodgrade
+    out = tmp_path / "graded.mkv"
+    result = moodgrade("grade", media_root / "clip.mp4", out, "--codec", "ffv1", "--pix-fmt", "bgr0", "--quiet")
+    assert result.returncode == 0, result.stderr
+    with open_source(out) as graded, PreviewClient.connect(server.addresses[0]) as client:
+        client.open("clip.mp4")
+        frames = list(graded.frames())
+        assert len(frames) == 30
+        for frame in reversed(frames):                     # backwards: every request is a seek
+            assert np.array_equal(client.frame(frame.index)[1], frame.rgb), f"frame {frame.index}"
