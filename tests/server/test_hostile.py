@@ -75,7 +75,8 @@ def bad_bodies(rng: random.Random, root) -> list[tuple[bytes, str]]:
     outside = [("/etc/passwd", "forbidden"), ("../clip.mp4", "forbidden"), ("a/../../etc/hosts", "forbidden"),
                (str(root.parent), "forbidden"), ("escape-file", "forbidden"), ("escape-dir/passwd", "forbidden"),
                ("clip.mp4\0.txt", "bad_request"), ("x" * 5000, "bad_request"), ("", "bad_request"),
-               ("no-such.mp4", "not_found"), (str(root), "not_found")]
+               ("no-such.mp4", "not_found"), (str(root), "not_found"), ("fifo", "not_found"),
+               ("notes.txt", "media"), ("empty.mp4", "media"), ("truncated.mp4", "media")]
     bodies = [
         (b"{not json", "bad_request"), (b"\xff\xfe\x00garbage", "bad_request"), (b"", "bad_request"),
         (b"[1, 2, 3]", "bad_request"), (b'"frame"', "bad_request"), (b"42", "bad_request"), (b"null", "bad_request"),
@@ -104,6 +105,10 @@ def test_a_thousand_hostile_messages(media_root, socket_dir, tmp_path):
     os.link(media_root / "clip.mp4", root / "clip.mp4")
     os.symlink("/etc/hosts", root / "escape-file")
     os.symlink("/etc", root / "escape-dir")
+    os.mkfifo(root / "fifo")                                  # opening it would block a careless server
+    (root / "notes.txt").write_text("not a video\n")
+    (root / "empty.mp4").write_bytes(b"")
+    (root / "truncated.mp4").write_bytes((media_root / "clip.mp4").read_bytes()[:3000])
     server = ServerProcess(["--root", str(root), "--socket", str(socket_dir / "p.sock"), "--tcp", "0",
                             "--cache-mb", "16", "--prefetch", "4"])
     unix, tcp = server.addresses
