@@ -74,7 +74,7 @@ def ops_from_values(values) -> tuple:
 
 
 class Session:
-    """An open clip with its grade; thread-safe (decoding and grading hold the session's lock)."""
+    """An open clip with its grade; thread-safe (decoding and grading hold the session's decode lock)."""
 
     def __init__(self, path: Path, recipe: GradeRecipe, decoded: FrameCache, graded: FrameCache,
                  prefetch_pool: Executor, prefetch_frames: int = 8):
@@ -88,7 +88,8 @@ class Session:
         self._clip_key = (str(path), stat.st_size, stat.st_mtime_ns)
         self._decoded, self._graded = decoded, graded
         self._prefetch_pool, self._prefetch_frames = prefetch_pool, prefetch_frames
-        self._lock = threading.Lock()
+        self._decode_lock = threading.Lock()    # the decoder and the grade; held for a whole frame
+        self._state_lock = threading.Lock()     # users, prefetch ticket, closing; never held for long
         self._prefetch_ticket = 0
         self._closed = False
         self._users = 1
@@ -124,7 +125,7 @@ class Session:
             process = make_process(recipe)
         except MoodgradeError as exc:
             raise ProtocolError("grade", str(exc)) from None
-        with self._lock:
+        with self._state_lock:
             generation = self._grade[0] + 1
             self.base_recipe, self.look = base, look
             self._grade = (generation, recipe, process)
@@ -142,7 +143,7 @@ class Session:
         graded = self._graded.get(key)
         if graded is not None:
             return graded
-        with self._lock:
+        with self._decode_lock:
             if self._closed:
                 raise ProtocolError("no_clip", "the session was closed")
             graded = self._graded.get(key)
@@ -169,7 +170,7 @@ class Session:
         """Decode and grade the frames after ``n`` in the background (cancels an older prefetch)."""
         if self._prefetch_frames <= 0:
             return
-        with self._lock:
+        with self._state_lock:
             self._prefetch_ticket += 1
             ticket = self._prefetch_ticket
         stop = min(n + 1 + self._prefetch_frames, self.frame_count)
@@ -219,16 +220,22 @@ class Session:
     # -------------------------------------------------------------- lifetime
     def acquire(self) -> "Session":
         """One more user (a y4m stream) keeps the session open until it calls :meth:`release`."""
-        with self._lock:
+        with self._state_lock:
             self._users += 1
         return self
 
     def release(self) -> None:
-        """Drop one user; the last one closes the decoder and frees the session's graded frames."""
-        with self._lock:
+        """Drop one user; the last one closes the session. Never waits for a decode in progress
+        (it is called from the server's event loop): the decoder is closed on a thread of its own."""
+        with self._state_lock:
             self._users -= 1
             if self._users > 0 or self._closed:
                 return
             self._closed = True
-            self.source.close()
+            self._prefetch_ticket += 1
+        threading.Thread(target=self._close_decoder, name="moodgrade-close", daemon=True).start()
         self._graded.discard(lambda key: key[0] != self.id)
+
+    def _close_decoder(self) -> None:
+        with self._decode_lock:
+            self.source.close()
