@@ -100,7 +100,6 @@ class _Connection:
         self.server, self.writer, self.transport = server, writer, transport
         self.session: Session | None = None
         self.authorised = False
-        self.y4m_listeners: set[asyncio.AbstractServer] = set()
 
     async def send(self, header: dict, payload: bytes | None = None) -> None:
         header = {**header, "payload_bytes": len(payload) if payload else 0}
@@ -136,6 +135,7 @@ class PreviewServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()
         self._connections: set[_Connection] = set()
+        self.y4m_waiting: set[_Y4mStream] = set()       # y4m streams whose reader has not come yet
         self.socket_path: Path | None = None
         self.tcp_port: int | None = None
         self._stopped: asyncio.Event | None = None
@@ -182,9 +182,9 @@ class PreviewServer:
         for server in self._servers:
             server.close()
         for conn in list(self._connections):
-            for listener in conn.y4m_listeners:
-                listener.close()
             conn.writer.close()
+        for stream in list(self.y4m_waiting):
+            stream.cancel()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -360,7 +360,7 @@ class PreviewServer:
         video = session.source.info.video
         matrix = choose_matrix(field(request, "matrix", str, "auto", choices=MATRICES), video.height)
         transport = field(request, "transport", str, "tcp", choices=("tcp", "unix"))
-        if len(conn.y4m_listeners) >= 4:
+        if sum(stream.conn is conn for stream in self.y4m_waiting) >= 4:
             raise ProtocolError("busy", "at most 4 y4m streams may wait for their reader")
         deep = session.source.rgb_format != "rgb24"
         header = y4m_header(video.width, video.height, video.frame_rate, chroma, deep)
@@ -387,7 +387,7 @@ class _Y4mStream:
         self.server, self.session, self.frames = server, session, frames
         self.header, self.matrix, self.chroma = header, matrix, chroma
         self.listener: asyncio.AbstractServer | None = None
-        self._conn: _Connection | None = None
+        self.conn: _Connection | None = None
         self.path: Path | None = None
         self.taken = False
 
@@ -405,19 +405,22 @@ class _Y4mStream:
         else:
             self.listener = await asyncio.start_server(self._serve, "127.0.0.1", 0)
             url = f"tcp://127.0.0.1:{self.listener.sockets[0].getsockname()[1]}"
-        self._conn = conn
-        conn.y4m_listeners.add(self.listener)
-        asyncio.get_running_loop().call_later(self.server.config.y4m_accept_timeout_s, self._expire)
+        self.conn = conn
+        self.server.y4m_waiting.add(self)
+        asyncio.get_running_loop().call_later(self.server.config.y4m_accept_timeout_s, self.cancel)
         return url
 
-    def _expire(self) -> None:
+    def cancel(self) -> None:
+        """Stop waiting for a reader (at expiry or shutdown); nothing happens once one came."""
         if not self.taken:
-            self._close_listener()
+            self.taken = True
+            self.close_listener()
             self.session.release()
 
-    def _close_listener(self) -> None:
+    def close_listener(self) -> None:
+        """Stop waiting for the reader (its socket file, if any, is removed)."""
         self.listener.close()
-        self._conn.y4m_listeners.discard(self.listener)
+        self.server.y4m_waiting.discard(self)
         if self.path is not None and self.path.exists():
             self.path.unlink()
 
@@ -427,7 +430,7 @@ class _Y4mStream:
             writer.close()
             return
         self.taken = True
-        self._close_listener()
+        self.close_listener()
         _size_send_buffer(writer, self.server.config.write_buffer_bytes)
         timeout = self.server.config.write_timeout_s
         try:

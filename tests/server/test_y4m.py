@@ -1,5 +1,6 @@
 """FFmpeg reads the server's y4m stream as it is, and the stream carries the server's frames."""
 
+import os
 import subprocess
 
 import imageio_ffmpeg
@@ -121,3 +122,22 @@ def test_example_player_records_the_graded_stream(server, media_root, tmp_path):
         assert len(got) == 20
         for frame in got[::5]:
             assert psnr_db(frame.rgb, source.frame(5 + frame.index).rgb) > 35
+
+
+def test_unread_streams_expire_and_leave_no_socket_files(media_root, socket_dir):
+    import socket
+    import time
+
+    from render.server.server import ServerConfig, ServerThread
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), y4m_accept_timeout_s=0.5)
+    with ServerThread(config) as server, PreviewClient.connect(server.addresses[0]) as client:
+        client.open("clip.mp4")
+        expiring = client.y4m(0, 5, transport="tcp")["url"]
+        waiting = client.y4m(0, 5, transport="unix")["url"].removeprefix("unix:")
+        assert oct(os.stat(waiting).st_mode & 0o777) == "0o600"
+        time.sleep(1.0)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", int(expiring.rsplit(":", 1)[1])), timeout=5)
+        assert not os.path.exists(waiting)
+        client.y4m(0, 5, transport="unix")                  # still waiting at shutdown
+    assert sorted(p.name for p in socket_dir.iterdir()) == []
