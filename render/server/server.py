@@ -14,12 +14,11 @@ import hmac
 import os
 import secrets
 import signal
-import socket
-import stat
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from render.errors import MoodgradeError
@@ -29,6 +28,7 @@ from render.server.frames import FrameCache, encode_frame, resize, scaled_size
 from render.server.protocol import FRAME_FORMATS, PROTOCOL_VERSION, ProtocolError, field
 from render.server.roots import Roots
 from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Look, Session, ops_from_values
+from render.server.sockets import claim_socket_path, default_socket_path, private_folder, size_send_buffer
 from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_frame, y4m_header
 
 TOKEN_ENV = "MOODGRADE_TOKEN"
@@ -55,42 +55,6 @@ class ServerConfig:
     write_timeout_s: float = 10.0
     write_buffer_bytes: int = 4 << 20
     y4m_accept_timeout_s: float = 30.0
-
-
-def default_socket_path() -> Path:
-    """``$XDG_RUNTIME_DIR/moodgrade/preview.sock``, else ``/tmp/moodgrade-<uid>/preview.sock``."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    folder = Path(runtime) / "moodgrade" if runtime else Path(f"/tmp/moodgrade-{os.getuid()}")
-    return folder / "preview.sock"
-
-
-def _private_folder(folder: Path) -> None:
-    """Create ``folder`` with mode 0700, or check that it is ours, a real folder, and private."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(folder)
-    except OSError as exc:
-        raise MoodgradeError(f"{folder}: cannot create the socket folder ({exc.strerror})") from None
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
-        raise MoodgradeError(f"{folder}: the socket folder must be a folder owned by you with mode 0700")
-
-
-def _claim_socket_path(path: Path) -> None:
-    """Remove a stale socket at ``path``; refuse when a server still answers there or it is not a socket."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(info.st_mode):
-        raise MoodgradeError(f"{path}: exists and is not a socket")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect(str(path))
-        raise MoodgradeError(f"{path}: another server is listening there")
-    except (ConnectionRefusedError, FileNotFoundError):
-        os.unlink(path)
-    finally:
-        probe.close()
 
 
 class _Connection:
@@ -147,8 +111,8 @@ class PreviewServer:
         addresses = []
         if self.config.unix:
             path = Path(self.config.socket_path) if self.config.socket_path else default_socket_path()
-            _private_folder(path.parent)
-            _claim_socket_path(path)
+            private_folder(path.parent)
+            claim_socket_path(path)
             old = os.umask(0o177)
             try:
                 server = await asyncio.start_unix_server(lambda r, w: self._accept(r, w, "unix"), str(path))
@@ -209,7 +173,7 @@ class PreviewServer:
     # ------------------------------------------------------------- clients
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transport: str) -> None:
         self._track_current_task()
-        _size_send_buffer(writer, self.config.write_buffer_bytes)
+        size_send_buffer(writer, self.config.write_buffer_bytes)
         conn = _Connection(self, writer, transport)
         self._connections.add(conn)
         try:
@@ -394,7 +358,7 @@ class _Y4mStream:
     async def listen(self, conn: _Connection, transport: str) -> str:
         if transport == "unix":
             folder = (self.server.socket_path or default_socket_path()).parent
-            _private_folder(folder)
+            private_folder(folder)
             self.path = folder / f"y4m-{secrets.token_hex(8)}.sock"
             old = os.umask(0o177)
             try:
@@ -431,7 +395,7 @@ class _Y4mStream:
             return
         self.taken = True
         self.close_listener()
-        _size_send_buffer(writer, self.server.config.write_buffer_bytes)
+        size_send_buffer(writer, self.server.config.write_buffer_bytes)
         timeout = self.server.config.write_timeout_s
         try:
             writer.write(self.header)
@@ -448,18 +412,6 @@ class _Y4mStream:
 
     def _record(self, n: int) -> bytes:
         return y4m_frame(self.session.frame(n).rgb, self.matrix, self.chroma)
-
-
-def _size_send_buffer(writer: asyncio.StreamWriter, size_bytes: int) -> None:
-    """Bound what a client may have waiting in user space, and let the kernel take large sends at once
-    (a socket buffer near the frame size makes asyncio ~10x faster on 6 MB frames; Linux caps it at
-    net.core.wmem_max)."""
-    writer.transport.set_write_buffer_limits(high=size_bytes)
-    sock = writer.get_extra_info("socket")
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size_bytes)
-    except OSError:
-        pass
 
 
 def _error(rid, code: str, message: str) -> dict:
