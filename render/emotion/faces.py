@@ -58,7 +58,7 @@ class _Track:
 def _as_rgb8(frame_index: int, rgb: np.ndarray) -> np.ndarray:
     """The frame as H x W x 3 uint8 (uint16 frames are reduced to 8 bits)."""
     rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16):
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape or rgb.dtype not in (np.uint8, np.uint16):
         raise MoodgradeError(f"frame {frame_index}: expected an H x W x 3 uint8 or uint16 RGB frame, "
                              f"got shape {rgb.shape} {rgb.dtype}")
     return (rgb >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb
