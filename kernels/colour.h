@@ -16,9 +16,9 @@ DEVFN RGB op_white_balance(RGB c, CONSTANT const float* p, GLOBAL const float* t
 }
 
 /* p = [lift rgb, 1/gamma rgb, gain rgb, offset rgb] */
-DEVFN float lgg1(float v, float lift, float inv_gamma, float gain, float offset) {
-    float u = gain * (v + lift * (1.0f - v));
-    return powf(fmaxf(u, 0.0f), inv_gamma) + offset;
+DEVFN VF lgg1(VF v, float lift, float inv_gamma, float gain, float offset) {
+    VF u = gain * (v + lift * (1.0f - v));
+    return powv(u, inv_gamma) + offset;
 }
 DEVFN RGB op_lift_gamma_gain(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     return rgb(lgg1(c.r, p[0], p[3], p[6], p[9]), lgg1(c.g, p[1], p[4], p[7], p[10]),
@@ -30,19 +30,19 @@ DEVFN RGB op_contrast(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pix
     return rgb(p[1] + (c.r - p[1]) * p[0], p[1] + (c.g - p[1]) * p[0], p[1] + (c.b - p[1]) * p[0]);
 }
 
-DEVFN RGB saturate_about_luma(RGB c, float s) {
-    float y = luma709(c);
+DEVFN RGB saturate_about_luma(RGB c, VF s) {
+    VF y = luma709(c);
     return rgb(y + (c.r - y) * s, y + (c.g - y) * s, y + (c.b - y) * s);
 }
 
 /* p = [saturation] */
 DEVFN RGB op_saturation(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    return saturate_about_luma(c, p[0]);
+    return saturate_about_luma(c, (VF)p[0]);
 }
 
 /* p = [vibrance] */
 DEVFN RGB op_vibrance(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    float chroma = clamp01(fmaxf(fmaxf(c.r, c.g), c.b) - fminf(fminf(c.r, c.g), c.b));
+    VF chroma = clamp01(vmax(vmax(c.r, c.g), c.b) - vmin(vmin(c.r, c.g), c.b));
     return saturate_about_luma(c, 1.0f + p[0] * (1.0f - chroma));
 }
 
@@ -55,18 +55,18 @@ DEVFN RGB op_matrix(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixel
 
 /* p = [shadow tint rgb, highlight tint rgb, balance/2] */
 DEVFN RGB op_split_tone(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    float w = smoothstepf(0.0f, 1.0f, luma709(c) + p[6]);
-    float s = 1.0f - w;
+    VF w = smoothstepv((VF)0.0f, (VF)1.0f, luma709(c) + p[6]);
+    VF s = 1.0f - w;
     return rgb(c.r + s * p[0] + w * p[3], c.g + s * p[1] + w * p[4], c.b + s * p[2] + w * p[5]);
 }
 
 /* per-channel linear interpolation in an (m, 3) table over 0..1, inputs clamped */
-DEVFN float lut1d_channel(float v, GLOBAL const float* t, int m, int ch) {
-    float pos = clamp01(v) * (float)(m - 1);
-    float fi = fminf(floorf(pos), (float)(m - 2));
-    int i = (int)fi;
-    float f = pos - fi;
-    float a = t[3 * i + ch], b = t[3 * i + 3 + ch];
+DEVFN VF lut1d_channel(VF v, GLOBAL const float* t, int m, int ch) {
+    VF pos = clamp01(v) * (float)(m - 1);
+    VF fi = fmin(floor(pos), (VF)(float)(m - 2));
+    VI i = 3 * VI_OF_VF(fi) + ch;
+    VF f = pos - fi;
+    VF a = GATHER(t, i), b = GATHER(t, i + 3);
     return a + (b - a) * f;
 }
 
@@ -78,22 +78,22 @@ DEVFN RGB op_curves(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixel
 }
 
 /* sum of four 16-bit uniforms from two hashes, centred and scaled to unit variance */
-DEVFN float grain_noise(uint base, uint stream) {
-    uint h1 = hash32(base + 2u * stream + 1u), h2 = hash32(base + 2u * stream + 2u);
-    uint s = (h1 & 0xFFFFu) + (h1 >> 16) + (h2 & 0xFFFFu) + (h2 >> 16);
-    return ((float)s * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
+DEVFN VF grain_noise(VU base, uint stream) {
+    VU h1 = hash32(base + (2u * stream + 1u)), h2 = hash32(base + (2u * stream + 2u));
+    VU s = (h1 & 0xFFFFu) + (h1 >> 16) + (h2 & 0xFFFFu) + (h2 >> 16);
+    return (VF_OF_VU(s) * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
 }
 
 /* p = [0.1 * amount, chroma, frame key low 16 bits, frame key high 16 bits] */
 DEVFN RGB op_film_grain(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     uint key = (uint)p[2] | ((uint)p[3] << 16);
-    uint base = hash32((uint)(px.y * px.width + px.x) ^ key);
-    float nl = grain_noise(base, 0u);
-    float y = clamp01(luma709(c));
-    float k = p[0] * (4.0f * y * (1.0f - y));
-    float nr = nl + (grain_noise(base, 1u) - nl) * p[1];
-    float ng = nl + (grain_noise(base, 2u) - nl) * p[1];
-    float nb = nl + (grain_noise(base, 3u) - nl) * p[1];
+    VU base = hash32(px.index ^ key);
+    VF nl = grain_noise(base, 0u);
+    VF y = clamp01(luma709(c));
+    VF k = p[0] * (4.0f * y * (1.0f - y));
+    VF nr = nl + (grain_noise(base, 1u) - nl) * p[1];
+    VF ng = nl + (grain_noise(base, 2u) - nl) * p[1];
+    VF nb = nl + (grain_noise(base, 3u) - nl) * p[1];
     return rgb(c.r + k * nr, c.g + k * ng, c.b + k * nb);
 }
 

@@ -1,7 +1,8 @@
 """Generates the device program of a plan: one source text for OpenCL C and CUDA.
 
 The program is the needed ``kernels/*.h`` files followed by one fused kernel per
-:class:`PixelPass` (``pass0``, ``pass1``...), each a straight sequence of calls to
+:class:`PixelPass` (``pass0``, ``pass1``...), each grading LANES pixels of a row
+(8 in OpenCL, 1 in CUDA: see kernels/common.h) with a straight sequence of calls to
 the ops' device functions with their parameter offsets baked in; the blur
 kernels come from ``kernels/focus.h``. Every pixel-pass kernel has the signature
 ``(src, aux, dst, int width, int height, uint frame_index, P, T)``.
@@ -30,8 +31,9 @@ def buffer_kind(name: str, frame_kind: str, out_kind: str) -> str:
     return {"input": frame_kind, "output": out_kind}.get(name, "buf")
 
 
-def blur_kernel_name(p: BlurPass, frame_kind: str) -> str:
-    return f"blur_{p.direction}_{buffer_kind(p.src, frame_kind, frame_kind)}"
+def blur_kernel_name(p: BlurPass) -> str:
+    """Blurs always read and write float buffers (the plan's first pass reads the frame)."""
+    return f"blur_{p.direction}_buf"
 
 
 def sources_needed(plan: Plan) -> list[str]:
@@ -66,17 +68,17 @@ def pixel_kernel(p, packed: Packed, frame_kind: str) -> str:
         f"KERNEL void {p.kernel}(GLOBAL const {C_TYPES[src_kind]}* src, GLOBAL const float* aux, "
         f"GLOBAL {C_TYPES[dst_kind]}* dst, int width, int height, uint frame_index, "
         f"CONSTANT const float* P, GLOBAL const float* T) {{",
-        "    int x = GID_X, y = GID_Y;",
-        "    if (x >= width || y >= height) return;",
-        "    int i = y * width + x;",
-        "    PixelCtx px; px.x = x; px.y = y; px.width = width; px.height = height; px.frame_index = frame_index;",
-        f"    RGB c = load_{src_kind}(src, i);",
+        "    int x0 = GID_X * LANES, y = GID_Y;",
+        "    if (x0 >= width || y >= height) return;",
+        "    int n = min(LANES, width - x0), i = y * width + x0;",
+        "    PixelCtx px = pixel_ctx(x0, y, width, height, frame_index);",
+        f"    RGB c = load_{src_kind}(src, i, n);",
     ]
     if p.combine is not None:
-        lines.append(f"    c = {p.combine.combine_function}(c, load_buf(aux, i), P + {comb_offset}, px);")
+        lines.append(f"    c = {p.combine.combine_function}(c, load_buf(aux, i, n), P + {comb_offset}, px);")
     for step, (po, to) in zip(p.steps, step_offsets):
         lines.append(f"    c = {step.device_function}(c, P + {po}, T + {to}, px);")
-    lines += [f"    store_{dst_kind}(dst, i, c);", "}"]
+    lines += [f"    store_{dst_kind}(dst, i, n, c);", "}"]
     return "\n".join(lines)
 
 

@@ -87,6 +87,7 @@ class CudaBackend:
             self._tables = cp.asarray(packed.tables)
             self._tables_host = packed.tables
         grid = ((w + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1], 1)
+        blur_grid = ((3 * w + BLOCK[0] - 1) // BLOCK[0], grid[1], 1)
         blur_index = 0
         for p in plan.passes:
             for name in (p.src, p.dst, getattr(p, "aux", None)):
@@ -94,8 +95,8 @@ class CudaBackend:
                     bufs[name] = self._buffer(name, (h, w, 3), np.float32)
             if isinstance(p, BlurPass):
                 weights = cp.asarray(packed.weights[blur_index])
-                mod.get_function(blur_kernel_name(p, kind))(
-                    grid, BLOCK, (bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), weights,
+                mod.get_function(blur_kernel_name(p))(
+                    blur_grid, BLOCK, (bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), weights,
                                   np.int32(len(weights) - 1)))
                 blur_index += 1
                 continue

@@ -1,6 +1,6 @@
-"""Lighting ops: vignette, highlight roll-off, regional relight (per pixel, linear
-light) and bloom (a neighbourhood op: a linear-light bright pass, blurred and
-added back). Device code: ``kernels/lighting.h``.
+"""Lighting ops: vignette (a gain on display values), highlight roll-off and
+regional relight (per pixel, linear light) and bloom (a neighbourhood op: a
+linear-light bright pass, blurred and added back). Device code: ``kernels/lighting.h``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from render.ops.base import LINEAR, FrameContext, NeighbourhoodOp, PixelOp, as_f32
+from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, PixelOp, as_f32
 from render.ops.regions import Ellipse, ellipse_mask, MAX_REGIONS, pack_ellipses, pixel_coords, smoothstep
 from render.ops.transfer import from_linear, to_linear
 
@@ -19,7 +19,11 @@ F = np.float32
 
 @dataclass(frozen=True)
 class Vignette(PixelOp):
-    """Darken (amount > 0) or brighten (amount < 0) towards the corners, in linear light.
+    """Darken (amount > 0) or brighten (amount < 0) towards the corners.
+
+    A gain on display values: with a power-law encoding that is a gain in linear
+    light too (g on BT.709 values = g**2.22 on light above the toe), without the
+    cost of a transfer-function round trip.
 
     ``amount`` -1..1 (1 = black corners), ``radius`` 0..1.5 where the falloff starts
     (1 = the corner), ``feather`` 0.01..1.5 the falloff width, ``roundness`` 0..1
@@ -33,7 +37,7 @@ class Vignette(PixelOp):
 
     name = "vignette"
     RANGES = {"amount": (-1.0, 1.0), "radius": (0.0, 1.5), "feather": (0.01, 1.5), "roundness": (0.0, 1.0)}
-    domain = LINEAR
+    domain = DISPLAY
     device_function = "op_vignette"
     kernel_source = "lighting.h"
 

@@ -5,6 +5,7 @@ inserts the linear/display conversions each op needs, fuses every run of
 per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
 an optional bright pass, a horizontal and a vertical :class:`BlurPass`, and a
 combine :class:`PixelPass` that also carries the per-pixel ops that follow.
+The first pass always reads the input frame, so blurs only ever read float buffers.
 ``Plan.key`` is the grade's structure (what a compiled program depends on);
 ``pack(plan, ctx)`` gives the per-frame values (kernel arguments).
 
@@ -123,8 +124,6 @@ def build_plan(grade) -> Plan:
             stages.append((op, []))
         else:
             stages[-1][1].append(op)
-    if len(stages) > 1 and not stages[0][1]:
-        stages.pop(0)  # nothing to do before the first neighbourhood op
     passes, src = [], "input"
     for n, (nop, pixel_ops) in enumerate(stages):
         dst = "output" if n == len(stages) - 1 else f"s{n % 2}"

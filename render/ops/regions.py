@@ -77,6 +77,6 @@ def ellipse_mask(record: np.ndarray, ctx: FrameContext) -> np.ndarray:
     du, dv = u - cx, v - cy
     ca, sa = np.float32(math.cos(ang)), np.float32(math.sin(ang))
     a = (du * ca + dv * sa) / rx
-    b = (-du * sa + dv * ca) / ry
+    b = (dv * ca - du * sa) / ry
     d = np.sqrt(a * a + b * b)
     return np.float32(1) - smoothstep(np.float32(1) - feather, np.float32(1), d)
