@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from render.backends.codegen import blur_kernel_name, buffer_kind, program_key, program_source
+from render.backends.codegen import blur_kernel_name, program_key, program_source
 from render.backends.frames import frame_kind
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from render.ops.base import FrameContext, NeighbourhoodOp, as_f32, gaussian_weights
+from render.ops.base import FrameContext, NeighbourhoodOp, as_f32
 from render.ops.regions import ELLIPSE_FLOATS, Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
 
 F = np.float32

@@ -217,3 +217,18 @@ def grade_from_assignments(assignments, base: tuple = ()) -> tuple:
         else:
             grade[index] = build_op(cls, {key: value}, where, base=grade[index])
     return tuple(grade)
+
+
+def build_grade(grade_file=None, lut=None, lut_interpolation: str = "tetrahedral", cdl=None,
+                cdl_id: str | None = None, assignments=()) -> tuple:
+    """The grade of the ``grade`` command's options, in this order: CDL (``--cdl``),
+    LUT (``--lut``), the grade file's ops (``--grade-file``), then ``--op`` assignments
+    (which update an op of the same type or append one). Empty when nothing is given."""
+    grade = []
+    if cdl is not None:
+        grade.append(_cdl({"path": str(cdl), **({"id": cdl_id} if cdl_id else {})}, f"--cdl {cdl}", None))
+    if lut is not None:
+        grade.extend(_lut({"path": str(lut), "interpolation": lut_interpolation}, f"--lut {lut}", None))
+    if grade_file is not None:
+        grade.extend(load_grade_toml(grade_file))
+    return grade_from_assignments(assignments, base=tuple(grade))

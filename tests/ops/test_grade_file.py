@@ -102,3 +102,17 @@ def test_command_line_assignments():
         parse_assignment("exposure=1")
     with pytest.raises(MoodgradeError, match=r"--op 'exposure.exposure_ev=99'.*allowed range"):
         grade_from_assignments(["exposure.exposure_ev=99"])
+
+
+def test_build_grade_from_command_line_options(tmp_path):
+    grid = np.stack(np.meshgrid(*[np.linspace(0, 1, 3)] * 3, indexing="ij"), -1).astype(np.float32)
+    write_cube(tmp_path / "look.cube", Lut3D(grid))
+    (tmp_path / "g.toml").write_text('[[op]]\ntype = "saturation"\nsaturation = 1.5\n')
+    from render.ops.grade_file import build_grade
+    grade = build_grade(grade_file=tmp_path / "g.toml", lut=tmp_path / "look.cube", lut_interpolation="trilinear",
+                        assignments=["saturation.saturation=0.5", "exposure.exposure_ev=1"])
+    assert [type(op) for op in grade] == [Lut3D, Saturation, Exposure]
+    assert grade[0].interpolation == "trilinear" and grade[1] == Saturation(0.5)
+    assert build_grade() == ()
+    with pytest.raises(MoodgradeError, match="--lut .*nope.cube"):
+        build_grade(lut=tmp_path / "nope.cube")

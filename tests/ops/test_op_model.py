@@ -12,7 +12,7 @@ from render.errors import MoodgradeError
 from render.ops.base import NeighbourhoodOp, PixelOp
 from render.ops.cdl import CDL
 from render.ops.colour import Curves, Exposure, FilmGrain, LiftGammaGain, WhiteBalance
-from render.ops.focus import DepthOfField, GaussianBlur, Unsharp
+from render.ops.focus import Unsharp
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.plan import build_plan
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
