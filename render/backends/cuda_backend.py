@@ -7,6 +7,8 @@ from the device) or CuPy arrays (kept on the device, no copies).
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from render.backends.codegen import blur_kernel_name, program_key, program_source
@@ -49,6 +51,7 @@ class CudaBackend:
         name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
         self.device = f"CUDA {name}"
         self._modules: dict = {}
+        self._lock = threading.Lock()  # buffers are reused: one frame at a time
         self._buffers: dict = {}
         self._tables = None
         self._tables_host: np.ndarray | None = None
@@ -70,9 +73,10 @@ class CudaBackend:
     def apply(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
         """Grade one HxWx3 frame (uint8/uint16/float32, NumPy or CuPy); returns the same kind of array."""
         on_device = isinstance(frame, self._cp.ndarray)
-        run, out = self.prepare(frame, grade, frame_index, transfer)
-        run()
-        return out if on_device else self._cp.asnumpy(out)
+        with self._lock:
+            run, out = self.prepare(frame, grade, frame_index, transfer)
+            run()
+            return out if on_device else self._cp.asnumpy(out)
 
     def prepare(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
         """Plan, compile (cached) and upload for one frame; returns ``(run, output)``.
