@@ -110,14 +110,15 @@ DEVFN VF exp2v(VF y) {
 DEVFN VF powv(VF x, float g) { return SEL(x > 0.0f, exp2v(g * log2v(fmax(x, (VF)1e-30f))), 0.0f); }
 
 /* ---- transfer functions (negative values map to 0) ---- */
-/* ITU-R BT.709-6 OETF and its inverse, with the published constants. */
+/* ITU-R BT.709-6 OETF and its inverse, with the continuous constants alpha = 1.09929682680944,
+ * beta = 0.018053968510807 of ITU-R BT.2020-2 Table 4 (BT.709 rounds them to 1.099 and 0.018). */
 DEVFN VF bt709_to_linear(VF v) {
     v = fmax(v, (VF)0.0f);
-    return SEL(v < 0.081f, v / 4.5f, powv((v + 0.099f) / 1.099f, 1.0f / 0.45f));
+    return SEL(v < 0.081242859f, v / 4.5f, powv((v + 0.09929682681f) / 1.09929682681f, 1.0f / 0.45f));
 }
 DEVFN VF bt709_from_linear(VF l) {
     l = fmax(l, (VF)0.0f);
-    return SEL(l < 0.018f, 4.5f * l, 1.099f * powv(l, 0.45f) - 0.099f);
+    return SEL(l < 0.018053968511f, 4.5f * l, 1.09929682681f * powv(l, 0.45f) - 0.09929682681f);
 }
 /* IEC 61966-2-1 sRGB EOTF and its inverse. */
 DEVFN VF srgb_to_linear(VF v) {

@@ -7,6 +7,8 @@ backend that is not usable raises MoodgradeError with the reason.
 
 from __future__ import annotations
 
+import importlib.util
+
 from render.errors import MoodgradeError
 
 BACKEND_NAMES = ("cuda", "opencl", "numpy")
@@ -44,10 +46,8 @@ def select_backend(name: str | None = None):
     if name == "cuda":
         return CudaBackend()
     if name == "opencl":
-        try:
-            import pyopencl  # noqa: F401
-        except ImportError:
-            raise MoodgradeError("backend 'opencl' is not available: PyOpenCL is not installed") from None
+        if importlib.util.find_spec("pyopencl") is None:
+            raise MoodgradeError("backend 'opencl' is not available: PyOpenCL is not installed")
         return OpenCLBackend()
     if name == "numpy":
         return NumpyBackend()

@@ -12,9 +12,11 @@ uses the device kernels of kernels/focus.h, as GPUs always do.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
-from render.backends.codegen import blur_kernel_name, buffer_kind, program_key, program_source
+from render.backends.codegen import blur_kernel_name, program_key, program_source
 from render.backends.frames import frame_kind
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext
@@ -64,6 +66,7 @@ class OpenCLBackend:
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
         self._programs: dict = {}
+        self._lock = threading.Lock()  # buffers are reused: one frame at a time
         self._buffers: dict = {}
         self._tables_uploaded: np.ndarray | None = None
 
@@ -88,7 +91,13 @@ class OpenCLBackend:
         return entry[1]
 
     def apply(self, frame: np.ndarray, grade, frame_index: int = 0, transfer: str = "bt709") -> np.ndarray:
-        """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype."""
+        """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype.
+
+        Safe to call from several threads (frames are graded one at a time)."""
+        with self._lock:
+            return self._apply(frame, grade, frame_index, transfer)
+
+    def _apply(self, frame, grade, frame_index, transfer):
         cl = self._cl
         kind = frame_kind(frame)
         frame = np.ascontiguousarray(frame)

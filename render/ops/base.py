@@ -115,8 +115,8 @@ class NeighbourhoodOp(Op):
     kernel_source: ClassVar[str] = "focus.h"
     bright_pass: ClassVar[bool] = False  # blur a linear-light bright pass instead of the picture
 
-    def sigma_px(self, ctx: FrameContext) -> float:
-        """Standard deviation of the blur in pixels of this frame."""
+    def blur_sigma(self, ctx: FrameContext) -> float:
+        """Standard deviation of the blur in pixels of this frame (ops give it in px of 1080p)."""
         raise NotImplementedError
 
     def params(self, ctx: FrameContext) -> np.ndarray:

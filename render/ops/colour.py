@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from render.ops.base import DISPLAY, LINEAR, FrameContext, PixelOp, as_f32
+from render.ops.base import DISPLAY, LINEAR, PixelOp, as_f32
 
 F = np.float32
 LUMA_709 = np.array([0.2126, 0.7152, 0.0722], np.float32)  # ITU-R BT.709-6 item 3.2

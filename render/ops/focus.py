@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from render.ops.base import FrameContext, NeighbourhoodOp, as_f32, gaussian_weights
-from render.ops.regions import Ellipse, ellipse_mask, ELLIPSE_FLOATS, pack_ellipses, pixel_coords, smoothstep
+from render.ops.base import FrameContext, NeighbourhoodOp, as_f32
+from render.ops.regions import ELLIPSE_FLOATS, Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
 
 F = np.float32
 
@@ -93,6 +93,10 @@ class DepthOfField(NeighbourhoodOp):
     band_half_height: float = 0.0
     band_feather: float = 0.5
     band_angle_deg: float = 0.0
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_regions(self.name, "focus_regions", self.focus_regions)
 
     name = "depth_of_field"
     RANGES = {"sigma_px": (0.0, 64.0), "band_center_y": (0.0, 1.0), "band_half_height": (0.0, 1.0),

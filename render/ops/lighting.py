@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, PixelOp, as_f32
-from render.ops.regions import Ellipse, ellipse_mask, MAX_REGIONS, pack_ellipses, pixel_coords, smoothstep
+from render.ops.regions import Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
 from render.ops.transfer import from_linear, to_linear
 
 F = np.float32
@@ -116,6 +116,10 @@ class Relight(PixelOp):
     """
 
     regions: tuple[RelightRegion, ...] = ()
+
+    def __post_init__(self):
+        super().__post_init__()
+        check_regions(self.name, "regions", self.regions)
 
     name = "relight"
     domain = LINEAR

@@ -44,11 +44,17 @@ class Ellipse(Op):
                 math.radians(self.angle_deg), self.feather]
 
 
+def check_regions(owner: str, name: str, regions) -> None:
+    """Raise MoodgradeError unless ``regions`` is a tuple of at most MAX_REGIONS ellipses."""
+    from render.errors import MoodgradeError
+    if not isinstance(regions, tuple) or not all(isinstance(r, Ellipse) for r in regions):
+        raise MoodgradeError(f"{owner}.{name} must be a tuple of ellipses, got {regions!r}")
+    if len(regions) > MAX_REGIONS:
+        raise MoodgradeError(f"{owner}.{name}: at most {MAX_REGIONS} regions are allowed, got {len(regions)}")
+
+
 def pack_ellipses(ellipses, extra=lambda e: []) -> np.ndarray:
     """Count followed by MAX_REGIONS records of ellipse floats (+ ``extra(e)``), zero padded."""
-    if len(ellipses) > MAX_REGIONS:
-        from render.errors import MoodgradeError
-        raise MoodgradeError(f"at most {MAX_REGIONS} regions are allowed, got {len(ellipses)}")
     records = [e.packed() + list(extra(e)) for e in ellipses]
     width = ELLIPSE_FLOATS + len(extra(Ellipse()))
     out = np.zeros(1 + MAX_REGIONS * width, np.float32)

@@ -90,3 +90,9 @@ def test_same_grain_on_every_backend_and_call(backend):
     assert np.array_equal(a, backend.apply(frame, grade, frame_index=7))
     assert np.array_equal(a, NumpyBackend().apply(frame, grade, frame_index=7))
     assert not np.array_equal(a, backend.apply(frame, grade, frame_index=8))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (2, 9), (9, 2)])
+def test_tiny_and_odd_frames(backend, shape):
+    frame = sample_frame(np.uint8, height=max(shape[0], 12), width=shape[1])[: shape[0]]
+    assert_agrees(backend, frame, FUSED_CHAIN)

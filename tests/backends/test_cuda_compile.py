@@ -4,7 +4,6 @@ CUDA backend is cleanly unavailable where CuPy or a GPU is missing."""
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 
 from render.backends.codegen import program_source

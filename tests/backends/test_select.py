@@ -67,3 +67,23 @@ def test_output_is_a_new_array_of_the_same_shape_and_dtype():
         frame = np.zeros((5, 7, 3), dtype)
         out = backend.apply(frame, (Exposure(1.0),))
         assert out.shape == frame.shape and out.dtype == frame.dtype and out is not frame
+
+
+@needs_opencl
+def test_concurrent_calls_from_a_thread_pool_are_safe():
+    from concurrent.futures import ThreadPoolExecutor
+    backend = OpenCLBackend()
+    frames = [np.full((16, 24, 3), v, np.uint8) for v in (10, 80, 160, 240)] * 3
+    grade = (Exposure(0.5), Unsharp(20.0, 0.5))
+    want = [select_backend("numpy").apply(f, grade) for f in frames]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda f: backend.apply(f, grade), frames))
+    assert all(np.abs(a.astype(int) - b).max() <= 1 for a, b in zip(want, got))
+
+
+def test_forced_opencl_without_pyopencl_is_a_clear_error(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyopencl" else real(name, *a))
+    with pytest.raises(MoodgradeError, match="backend 'opencl' is not available: PyOpenCL is not installed"):
+        select_backend("opencl")
