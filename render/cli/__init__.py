@@ -5,7 +5,6 @@ Each sub-command lives in its own module here and registers itself on
 line on stderr and exit status 2; Ctrl-C exits with status 130.
 """
 
-import sys
 
 import click
 
@@ -21,7 +20,7 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported for their side effect: each module adds its command to `cli`.
-    from render.cli import probe  # noqa: F401
+    from render.cli import grade, probe  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +43,3 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Colour tags of a video stream (ITU-T H.273 code points) and how RGB is derived.
+
+Decoded Y'CbCr is turned into R'G'B' (display-referred, still gamma encoded)
+with the stream's own matrix and range. When a stream leaves them unspecified
+we guess the way players do: BT.709 for frames 720 lines or taller, BT.601
+below, and limited ("tv") range.
+"""
+
+from dataclasses import dataclass
+
+PRIMARIES = {1: "bt709", 2: "unspecified", 4: "bt470m", 5: "bt470bg", 6: "smpte170m",
+             7: "smpte240m", 8: "film", 9: "bt2020", 11: "smpte431", 12: "smpte432"}
+TRANSFERS = {1: "bt709", 2: "unspecified", 4: "gamma22", 5: "gamma28", 6: "smpte170m",
+             7: "smpte240m", 8: "linear", 13: "iec61966-2-1", 14: "bt2020-10",
+             15: "bt2020-12", 16: "smpte2084", 18: "arib-std-b67"}
+MATRICES = {0: "gbr", 1: "bt709", 2: "unspecified", 4: "fcc", 5: "bt470bg", 6: "smpte170m",
+            7: "smpte240m", 9: "bt2020nc", 10: "bt2020c"}
+RANGES = {0: "unspecified", 1: "tv", 2: "pc"}
+
+_UNSPECIFIED = 2
+# swscale knows these matrices; others fall back to the resolution guess.
+_SWSCALE_MATRICES = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "ITU601", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
+
+
+@dataclass(frozen=True)
+class ColourTags:
+    """H.273 code points as stored in the stream (2 = unspecified, range 0 = unspecified)."""
+
+    primaries: int = _UNSPECIFIED
+    transfer: int = _UNSPECIFIED
+    matrix: int = _UNSPECIFIED
+    range: int = 0
+
+    def names(self) -> dict[str, str]:
+        """The tags as FFmpeg's names, e.g. ``{"color_primaries": "bt709", ...}``."""
+        return {
+            "color_primaries": PRIMARIES.get(self.primaries, str(self.primaries)),
+            "color_trc": TRANSFERS.get(self.transfer, str(self.transfer)),
+            "colorspace": MATRICES.get(self.matrix, str(self.matrix)),
+            "color_range": RANGES.get(self.range, str(self.range)),
+        }
+
+    def conversion(self, height_px: int) -> tuple[str, str]:
+        """(swscale colorspace name, swscale range name) used between Y'CbCr and R'G'B'."""
+        matrix = _SWSCALE_MATRICES.get(self.matrix)
+        if matrix is None:
+            matrix = "ITU709" if height_px >= 720 else "ITU601"
+        colour_range = "JPEG" if self.range == 2 else "MPEG"
+        return matrix, colour_range

@@ -1,0 +1,219 @@
+"""Media output on PyAV: encode RGB frames and audio, mux, and rename atomically.
+
+Timestamps, frame rate, colour tags, rotation and (where the codec allows) bit
+depth of the source are kept. Audio is copied untouched or re-encoded, and is
+interleaved with the video by time.
+"""
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from render.errors import MediaError
+from render.io import output_path
+from render.io.source import AudioClip, VideoInfo
+
+VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
+AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le"}
+_RGB_FORMATS = ("rgb24", "rgb48be", "rgb48le", "bgr0", "gbrp", "gbrp10le", "gbrp12le", "gbrp16le")
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """How to encode the video and audio.
+
+    ``crf``: constant rate factor for libx264/libx265, 0 (lossless) to 51; ``bitrate_bps``
+    replaces it with a target bitrate. ``speed_preset``: x264/x265 preset (ultrafast ...
+    veryslow). ``pix_fmt``: None chooses one that keeps the source's depth and chroma.
+    ``audio``: "copy" (the input's track as is), "aac", "opus", "flac", "pcm", or "none".
+    """
+
+    codec: str = "libx264"
+    crf: float | None = 18.0
+    bitrate_bps: int | None = None
+    speed_preset: str = "medium"
+    pix_fmt: str | None = None
+    audio: str = "copy"
+    audio_bitrate_bps: int = 192_000
+
+
+def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int) -> str:
+    """The output pixel format for ``codec`` that keeps the source's depth (and chroma where possible)."""
+    deep = bit_depth > 8
+    if codec == "ffv1":
+        return f"gbrp{min(bit_depth, 16)}le" if deep else "gbrp"
+    if codec == "png":
+        return "rgb48be" if deep else "rgb24"
+    if codec == "prores_ks":
+        return "yuv444p10le" if "444" in source_pix_fmt else "yuv422p10le"
+    chroma = "444" if "444" in source_pix_fmt else "422" if "422" in source_pix_fmt else "420"
+    return f"yuv{chroma}p10le" if deep else f"yuv{chroma}p"
+
+
+def _message(exc: Exception) -> str:
+    return (getattr(exc, "strerror", None) or str(exc)).strip()
+
+
+class MediaSink:
+    """Writes one output file. Call :meth:`write` per frame, then :meth:`close` (or :meth:`abort`)."""
+
+    def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
+                 *, audio_template=None, audio_clip: AudioClip | None = None,
+                 audio_packets: Iterable | None = None):
+        if settings.codec not in VIDEO_CODECS:
+            raise MediaError(f"unknown video codec {settings.codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
+        self.path = Path(path)
+        self._temp = output_path.temporary_path(self.path)
+        self._video_info = video
+        self._settings = settings
+        try:
+            self._container = av.open(str(self._temp), mode="w")
+        except (av.FFmpegError, OSError, ValueError) as exc:
+            output_path.discard(self._temp)
+            raise MediaError(f"{self.path}: cannot be written ({_message(exc)})") from None
+        try:
+            self._video = self._add_video_stream(video, settings)
+            self._audio, self._audio_packets = self._add_audio_stream(
+                settings, audio_template, audio_clip, audio_packets)
+            self._container.start_encoding()
+        except (av.FFmpegError, ValueError) as exc:
+            self.abort()
+            raise MediaError(f"{self.path}: cannot encode with these settings ({_message(exc)})") from None
+        except MediaError:
+            self.abort()
+            raise
+        self._pending_audio = next(self._audio_packets, None) if self._audio_packets else None
+        self.frames_written = 0
+
+    def _add_video_stream(self, video: VideoInfo, s: EncodeSettings):
+        stream = self._container.add_stream(s.codec, rate=video.frame_rate)
+        stream.width, stream.height = video.width, video.height
+        self._pix_fmt = s.pix_fmt or choose_pix_fmt(s.codec, video.pix_fmt, video.bit_depth)
+        stream.pix_fmt = self._pix_fmt
+        stream.time_base = video.time_base
+        cc = stream.codec_context
+        cc.time_base = video.time_base
+        options = {}
+        if s.codec in ("libx264", "libx265"):
+            options["preset"] = s.speed_preset
+            if s.bitrate_bps:
+                cc.bit_rate = s.bitrate_bps
+            elif s.crf is not None:
+                options["crf"] = f"{s.crf:g}"
+            if s.codec == "libx265":
+                options["x265-params"] = "log-level=error"
+        elif s.codec == "prores_ks":
+            options["profile"] = "3"
+        elif s.codec == "ffv1":
+            options.update(level="3", slicecrc="1")
+        elif s.bitrate_bps:
+            cc.bit_rate = s.bitrate_bps
+        cc.options = options
+        self._rgb = self._pix_fmt in _RGB_FORMATS
+        matrix, colour_range = video.colour.conversion(video.height)
+        self._matrix, self._range = matrix, colour_range
+        tags = video.colour
+        if not self._rgb:
+            cc.colorspace = {"ITU709": 1, "ITU601": 6, "SMPTE240M": 7, "BT2020": 9, "FCC": 4}[matrix]
+            cc.color_range = 2 if colour_range == "JPEG" else 1
+        else:
+            cc.colorspace = 0
+        if tags.primaries != 2:
+            cc.color_primaries = tags.primaries
+        if tags.transfer != 2:
+            cc.color_trc = tags.transfer
+        if video.rotation_deg:
+            stream.set_display_rotation(video.rotation_deg)
+        return stream
+
+    def _add_audio_stream(self, s: EncodeSettings, template, clip: AudioClip | None, packets):
+        if s.audio == "none":
+            return None, None
+        if s.audio == "copy":
+            if template is None:
+                return None, None
+            stream = self._container.add_stream_from_template(template)
+            return stream, iter(packets)
+        if clip is None:
+            return None, None
+        if s.audio not in AUDIO_CODECS:
+            raise MediaError(f"unknown audio codec {s.audio!r}; choose copy, {', '.join(AUDIO_CODECS)} or none")
+        codec = AUDIO_CODECS[s.audio]
+        rate = 48000 if codec == "libopus" else clip.sample_rate
+        stream = self._container.add_stream(codec, rate=rate)
+        stream.layout = clip.layout
+        if codec in ("aac", "libopus"):
+            stream.codec_context.bit_rate = s.audio_bitrate_bps
+        return stream, self._encode_audio(stream, clip)
+
+    @staticmethod
+    def _encode_audio(stream, clip: AudioClip) -> Iterator[av.Packet]:
+        block = 4096
+        tb = Fraction(1, clip.sample_rate)
+        for start in range(0, clip.samples.shape[1], block):
+            chunk = np.ascontiguousarray(clip.samples[:, start:start + block], dtype=np.float32)
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=clip.layout)
+            frame.sample_rate, frame.pts, frame.time_base = clip.sample_rate, start, tb
+            yield from stream.encode(frame)
+        yield from stream.encode(None)
+
+    # ------------------------------------------------------------------ write
+    def write(self, rgb: np.ndarray, pts: int) -> None:
+        """Encode one HxWx3 uint8/uint16 R'G'B' frame at ``pts`` (in the source's time base)."""
+        fmt = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+        if self._rgb:
+            frame = frame.reformat(format=self._pix_fmt)
+        else:
+            frame = frame.reformat(format=self._pix_fmt, src_colorspace=self._matrix,
+                                   dst_colorspace=self._matrix, src_color_range="JPEG",
+                                   dst_color_range=self._range)
+        frame.pts = pts
+        frame.time_base = self._video_info.time_base
+        try:
+            for packet in self._video.encode(frame):
+                self._mux_video(packet)
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.path}: encoding failed ({_message(exc)})") from None
+        self.frames_written += 1
+
+    def _mux_video(self, packet) -> None:
+        self._container.mux(packet)
+        if packet.dts is not None:
+            self._mux_audio_until(float(packet.dts * packet.time_base))
+
+    def _mux_audio_until(self, time_s: float | None) -> None:
+        while self._pending_audio is not None:
+            packet = self._pending_audio
+            if time_s is not None and packet.dts is not None and float(packet.dts * packet.time_base) > time_s:
+                return
+            if packet.stream is not self._audio:
+                packet.stream = self._audio
+            self._container.mux(packet)
+            self._pending_audio = next(self._audio_packets, None)
+
+    def close(self) -> Path:
+        """Flush encoders, finish the file and rename it into place; returns the output path."""
+        try:
+            for packet in self._video.encode(None):
+                self._mux_video(packet)
+            self._mux_audio_until(None)
+            self._container.close()
+        except (av.FFmpegError, OSError) as exc:
+            self.abort()
+            raise MediaError(f"{self.path}: finishing the file failed ({_message(exc)})") from None
+        output_path.commit(self._temp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Stop writing and remove the temporary file; the destination is left untouched."""
+        try:
+            self._container.close()
+        except Exception:  # noqa: BLE001 - the file is discarded whatever state the muxer is in
+            pass
+        output_path.discard(self._temp)

@@ -1,0 +1,417 @@
+"""Media input on PyAV: open, probe, index, decode, random access, audio.
+
+``open_source(path)`` checks the file, reads the stream information, and
+builds a frame index by demuxing the video packets once (no decoding). Frame
+``n`` is the ``n``-th frame in presentation order; ``Source.frame(n)`` seeks
+to the keyframe before it and decodes forward, and returns exactly what a
+sequential decode yields at position ``n``.
+"""
+
+import bisect
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from render.errors import MediaError
+from render.io.colour_tags import ColourTags
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a player needs to know about the video stream."""
+
+    width: int
+    height: int
+    frame_rate: Fraction          # average frame rate, frames per second
+    time_base: Fraction           # seconds per timestamp tick
+    frame_count: int
+    duration_s: float
+    codec: str
+    pix_fmt: str
+    bit_depth: int                # bits per component of the coded pixels (8, 10, 12, 16)
+    colour: ColourTags
+    rotation_deg: int             # counter-clockwise display rotation, 0/90/180/270
+    variable_frame_rate: bool
+
+    @property
+    def color_primaries(self) -> str:
+        return self.colour.names()["color_primaries"]
+
+    @property
+    def color_trc(self) -> str:
+        return self.colour.names()["color_trc"]
+
+    @property
+    def colorspace(self) -> str:
+        return self.colour.names()["colorspace"]
+
+    @property
+    def color_range(self) -> str:
+        return self.colour.names()["color_range"]
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """The first audio stream."""
+
+    codec: str
+    sample_rate: int
+    channels: int
+    layout: str
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    path: str
+    container: str
+    size_bytes: int
+    duration_s: float
+    video: VideoInfo | None
+    audio: AudioInfo | None
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description (rationals as "num/den" strings)."""
+        out = {"path": self.path, "container": self.container, "size_bytes": self.size_bytes,
+               "duration_s": round(self.duration_s, 6), "video": None, "audio": None}
+        if self.video:
+            v = self.video
+            out["video"] = {
+                "codec": v.codec, "width": v.width, "height": v.height,
+                "frame_rate": str(v.frame_rate), "frame_rate_fps": round(float(v.frame_rate), 6),
+                "time_base": str(v.time_base), "frame_count": v.frame_count,
+                "duration_s": round(v.duration_s, 6), "pix_fmt": v.pix_fmt, "bit_depth": v.bit_depth,
+                **v.colour.names(), "rotation_deg": v.rotation_deg,
+                "variable_frame_rate": v.variable_frame_rate,
+            }
+        if self.audio:
+            a = self.audio
+            out["audio"] = {"codec": a.codec, "sample_rate": a.sample_rate, "channels": a.channels,
+                            "layout": a.layout, "duration_s": round(a.duration_s, 6)}
+        return out
+
+
+@dataclass(frozen=True)
+class VideoFrame:
+    """One decoded frame: ``rgb`` is HxWx3 R'G'B', uint8 (8-bit sources) or uint16 (full 0..65535)."""
+
+    index: int
+    pts: int
+    time_s: float
+    rgb: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """Decoded audio: ``samples`` float32 (channels, n) in [-1, 1] at ``sample_rate`` Hz."""
+
+    samples: np.ndarray = field(repr=False)
+    sample_rate: int
+    layout: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.samples.shape[1] / self.sample_rate
+
+
+def _bit_depth(pix_fmt: str) -> int:
+    fmt = av.VideoFormat(pix_fmt)
+    return max(c.bits for c in fmt.components)
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise MediaError(f"{path}: no such file")
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    if not os.access(path, os.R_OK):
+        raise MediaError(f"{path}: not readable")
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path}: empty file")
+
+
+def _av_message(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return text.split(":")[-1].strip() if "'" in text else text.strip()
+
+
+class Source:
+    """An opened media file. Use :func:`open_source`; close it (or use ``with``)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        _check_path(self.path)
+        try:
+            self._container = av.open(str(self.path), mode="r")
+        except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+            raise MediaError(f"{self.path}: not a media file FFmpeg can read ({_av_message(exc)})") from None
+        try:
+            self._video_stream = self._container.streams.video[0] if self._container.streams.video else None
+            self._audio_stream = self._container.streams.audio[0] if self._container.streams.audio else None
+            if self._video_stream is None and self._audio_stream is None:
+                raise MediaError(f"{self.path}: has neither a video nor an audio stream")
+            self._pts: list[int] = []          # presentation timestamps, sorted
+            self._keyframes: list[int] = []    # frame indices of keyframes, sorted
+            if self._video_stream is not None:
+                self._build_index()
+            self.info = self._probe()
+        except MediaError:
+            self._container.close()
+            raise
+        except av.FFmpegError as exc:
+            self._container.close()
+            raise MediaError(f"{self.path}: unreadable ({_av_message(exc)})") from None
+        self._cursor: Iterator[VideoFrame] | None = None
+        self._cursor_index = -1
+
+    # ----------------------------------------------------------------- index
+    def _build_index(self) -> None:
+        stream = self._video_stream
+        pts_and_key: list[tuple[int, bool]] = []
+        try:
+            for packet in self._container.demux(stream):
+                if packet.size == 0:
+                    continue
+                if packet.pts is None:
+                    raise MediaError(f"{self.path}: video packets carry no timestamps; remux it first "
+                                     "(e.g. ffmpeg -i IN -c copy OUT.mkv)")
+                pts_and_key.append((packet.pts, packet.is_keyframe))
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.path}: damaged or truncated ({_av_message(exc)})") from None
+        promised = stream.frames
+        if promised and len(pts_and_key) < promised:
+            raise MediaError(f"{self.path}: truncated: the header lists {promised} video frames, "
+                             f"only {len(pts_and_key)} are present")
+        if not pts_and_key:
+            raise MediaError(f"{self.path}: the video stream has no frames")
+        pts_and_key.sort()
+        self._pts = [p for p, _ in pts_and_key]
+        self._keyframes = [i for i, (_, key) in enumerate(pts_and_key) if key]
+        if not self._keyframes or self._keyframes[0] != 0:
+            self._keyframes.insert(0, 0)
+        self._container.seek(0)
+
+    def _probe(self) -> SourceInfo:
+        c = self._container
+        video = audio = None
+        if self._video_stream is not None:
+            video = self._probe_video()
+        if self._audio_stream is not None:
+            s = self._audio_stream
+            cc = s.codec_context
+            if s.duration is not None:
+                a_duration = float(s.duration * s.time_base)
+            else:
+                a_duration = (c.duration or 0) / av.time_base
+            audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate, channels=cc.channels,
+                              layout=cc.layout.name, duration_s=a_duration)
+        duration = (c.duration / av.time_base) if c.duration else max(
+            video.duration_s if video else 0.0, audio.duration_s if audio else 0.0)
+        return SourceInfo(path=str(self.path), container=c.format.name,
+                          size_bytes=self.path.stat().st_size, duration_s=duration,
+                          video=video, audio=audio)
+
+    def _probe_video(self) -> VideoInfo:
+        s = self._video_stream
+        cc = s.codec_context
+        tb = Fraction(s.time_base)
+        first = self._decode_first()
+        steps = np.diff(self._pts)
+        vfr = bool(len(steps) > 1 and steps.max() - steps.min() > max(1, int(steps.min()) // 100))
+        rate = s.average_rate or s.guessed_rate or Fraction(25)
+        if len(self._pts) > 1:
+            # The last frame lasts as long as the typical frame before it.
+            last_duration = int(np.median(steps))
+            duration = float((self._pts[-1] - self._pts[0] + last_duration) * tb)
+        else:
+            duration = float(1 / rate)
+        colour = ColourTags(primaries=int(first.color_primaries), transfer=int(first.color_trc),
+                            matrix=int(first.colorspace), range=int(first.color_range))
+        return VideoInfo(width=cc.width, height=cc.height, frame_rate=Fraction(rate), time_base=tb,
+                         frame_count=len(self._pts), duration_s=duration, codec=cc.name,
+                         pix_fmt=first.format.name, bit_depth=_bit_depth(first.format.name),
+                         colour=colour, rotation_deg=int(first.rotation) % 360,
+                         variable_frame_rate=vfr)
+
+    def _decode_first(self) -> av.VideoFrame:
+        self._container.seek(0)
+        try:
+            for frame in self._container.decode(self._video_stream):
+                return frame
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.path}: the first video frame cannot be decoded ({_av_message(exc)})") from None
+        raise MediaError(f"{self.path}: the first video frame cannot be decoded")
+
+    # ---------------------------------------------------------------- decode
+    @property
+    def rgb_format(self) -> str:
+        """``rgb24`` for 8-bit sources, ``rgb48le`` (uint16) for deeper ones."""
+        return "rgb24" if self.info.video.bit_depth <= 8 else "rgb48le"
+
+    def _to_rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+        v = self.info.video
+        matrix, colour_range = v.colour.conversion(v.height)
+        width, height = size if size else (None, None)
+        return frame.to_ndarray(format=self.rgb_format, width=width, height=height,
+                                src_colorspace=matrix, src_color_range=colour_range,
+                                dst_color_range="JPEG")
+
+    def _frame_index(self, pts: int) -> int:
+        i = bisect.bisect_left(self._pts, pts)
+        if i == len(self._pts) or self._pts[i] != pts:
+            raise MediaError(f"{self.path}: decoder produced a frame (pts {pts}) that is not in the index")
+        return i
+
+    def _decode_from(self, seek_pts: int | None, size) -> Iterator[VideoFrame]:
+        stream = self._video_stream
+        tb = self.info.video.time_base
+        if seek_pts is None:
+            self._container.seek(0)
+        else:
+            self._container.seek(seek_pts, stream=stream, backward=True, any_frame=False)
+        try:
+            for frame in self._container.decode(stream):
+                if frame.pts is None:
+                    continue
+                index = self._frame_index(frame.pts)
+                yield VideoFrame(index=index, pts=frame.pts, time_s=float((frame.pts - self._pts[0]) * tb),
+                                 rgb=self._to_rgb(frame, size))
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.path}: decoding failed ({_av_message(exc)})") from None
+
+    def frames(self, start: int = 0, stop: int | None = None,
+               size: tuple[int, int] | None = None) -> Iterator[VideoFrame]:
+        """Decode frames ``start <= index < stop`` in order; ``size=(w, h)`` scales while converting."""
+        self._require_video()
+        stop = self.info.video.frame_count if stop is None else min(stop, self.info.video.frame_count)
+        if start >= stop:
+            return
+        self._cursor = None
+        seek = None if start == 0 else self._pts[self._keyframe_before(start)]
+        expected = start
+        for frame in self._decode_from(seek, size):
+            if frame.index < expected:
+                continue
+            if frame.index >= stop:
+                break
+            if frame.index != expected:
+                raise MediaError(f"{self.path}: frame {expected} could not be decoded "
+                                 f"(decoder jumped to frame {frame.index})")
+            expected += 1
+            yield frame
+        if expected < stop:
+            raise MediaError(f"{self.path}: decoding stopped at frame {expected} of {stop}")
+
+    def _keyframe_before(self, n: int) -> int:
+        return self._keyframes[bisect.bisect_right(self._keyframes, n) - 1]
+
+    def frame(self, n: int, size: tuple[int, int] | None = None) -> VideoFrame:
+        """Exactly frame ``n`` (0-based, presentation order)."""
+        self._require_video()
+        count = self.info.video.frame_count
+        if not 0 <= n < count:
+            raise MediaError(f"{self.path}: frame {n} out of range (the clip has {count} frames)")
+        # Keep decoding forward when n lies ahead in the same group of pictures.
+        same_gop = self._keyframe_before(n) <= self._cursor_index < n
+        if self._cursor is not None and same_gop and getattr(self, "_cursor_size", None) == size:
+            found = self._advance_cursor(n)
+            if found is not None:
+                return found
+        # Seek to the keyframe before n; with open GOPs that may not be enough, so step back.
+        k = bisect.bisect_right(self._keyframes, n) - 1
+        while k >= 0:
+            seek_pts = self._pts[self._keyframes[k]]
+            self._cursor = self._decode_from(seek_pts if self._keyframes[k] > 0 else None, size)
+            self._cursor_size = size
+            self._cursor_index = -1
+            found = self._advance_cursor(n)
+            if found is not None:
+                return found
+            k -= 1
+        raise MediaError(f"{self.path}: frame {n} could not be decoded")
+
+    def _advance_cursor(self, n: int) -> VideoFrame | None:
+        for frame in self._cursor:
+            self._cursor_index = frame.index
+            if frame.index == n:
+                return frame
+            if frame.index > n:
+                break
+        self._cursor = None
+        self._cursor_index = -1
+        return None
+
+    def _require_video(self) -> None:
+        if self._video_stream is None:
+            raise MediaError(f"{self.path}: has no video stream")
+
+    # ----------------------------------------------------------------- audio
+    @property
+    def audio_stream(self):
+        """The PyAV audio stream (for stream copy), or None."""
+        return self._audio_stream
+
+    @property
+    def video_stream(self):
+        """The PyAV video stream, or None."""
+        return self._video_stream
+
+    def read_audio(self) -> AudioClip | None:
+        """Decode the whole first audio track to float32 (channels, n); None without audio."""
+        if self._audio_stream is None:
+            return None
+        stream = self._audio_stream
+        layout = stream.codec_context.layout.name
+        resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.sample_rate)
+        chunks = []
+        self._cursor = None
+        self._container.seek(0)
+        try:
+            for frame in self._container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray())
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray())
+        except av.FFmpegError as exc:
+            raise MediaError(f"{self.path}: audio decoding failed ({_av_message(exc)})") from None
+        channels = stream.codec_context.channels
+        samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
+        return AudioClip(samples=samples.astype(np.float32, copy=False),
+                         sample_rate=stream.codec_context.sample_rate, layout=layout)
+
+    def audio_packets(self) -> Iterator[av.Packet]:
+        """The audio track's packets in file order, for copying it untouched.
+
+        Reads through a container of its own, so it can run beside video decoding.
+        """
+        if self._audio_stream is None:
+            return
+        with av.open(str(self.path), mode="r") as container:
+            stream = container.streams.audio[0]
+            try:
+                for packet in container.demux(stream):
+                    if packet.dts is not None:
+                        yield packet
+            except av.FFmpegError as exc:
+                raise MediaError(f"{self.path}: reading the audio failed ({_av_message(exc)})") from None
+
+    # ------------------------------------------------------------- lifetime
+    def close(self) -> None:
+        self._cursor = None
+        self._container.close()
+
+    def __enter__(self) -> "Source":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(path: str | os.PathLike) -> Source:
+    """Open a media file for reading; raises :class:`MediaError` with one clear line on failure."""
+    return Source(path)

@@ -1,0 +1,77 @@
+"""One render: a source file through a per-frame process into an output file.
+
+This is what ``moodgrade grade`` runs (the CLI only parses options), and what
+the preview server and farm workers build on.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from render.errors import MediaError
+from render.io.output_path import check_output_path
+from render.io.sink import EncodeSettings, MediaSink
+from render.io.source import AudioClip, Source, open_source
+from render.pipeline import ProcessFn, Progress, run_frames
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    output: Path
+    frames: int
+    duration_s: float
+    audio: str          # "copied", "encoded" or "none"
+
+
+def passthrough(frame) -> "object":
+    """The identity process: the decoded frame as it is."""
+    return frame.rgb
+
+
+def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
+                settings: EncodeSettings = EncodeSettings(), *,
+                process: ProcessFn = passthrough,
+                audio: Callable[[AudioClip], AudioClip] | None = None,
+                overwrite: bool = False, workers: int = 1,
+                frame_range: tuple[int, int | None] = (0, None),
+                on_progress: Callable[[Progress], None] | None = None) -> RenderResult:
+    """Decode ``input_path``, run ``process`` on every frame, encode to ``output_path``.
+
+    ``audio``: None copies (or, when ``settings.audio`` names a codec, re-encodes) the
+    soundtrack as it is; a function transforms the decoded track before encoding.
+    ``frame_range``: (first, stop) frame indices, stop None for the end.
+    The output appears only when complete; on any error or interrupt nothing is left.
+    """
+    out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
+    with open_source(input_path) as source:
+        video = source.info.video
+        if video is None:
+            raise MediaError(f"{input_path}: has no video stream to grade")
+        start, stop = frame_range
+        stop = video.frame_count if stop is None else min(stop, video.frame_count)
+        sink, audio_mode = _open_sink(source, out, settings, audio, whole=(start, stop) == (0, video.frame_count))
+        try:
+            frames = run_frames(source.frames(start, stop), process,
+                                lambda frame, rgb: sink.write(rgb, frame.pts),
+                                frames_total=stop - start, workers=workers, on_progress=on_progress)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+    return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode)
+
+
+def _open_sink(source: Source, out: Path, settings: EncodeSettings, audio, whole: bool):
+    if source.info.audio is None or settings.audio == "none" or not whole:
+        return MediaSink(out, source.info.video, settings), "none"
+    if audio is None and settings.audio == "copy":
+        sink = MediaSink(out, source.info.video, settings, audio_template=source.audio_stream,
+                         audio_packets=source.audio_packets())
+        return sink, "copied"
+    clip = source.read_audio()
+    if audio is not None:
+        clip = audio(clip)
+    encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
+    return MediaSink(out, source.info.video, encode, audio_clip=clip), "encoded"
+
