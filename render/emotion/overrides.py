@@ -47,20 +47,21 @@ class Override:
 def _parse_time(text: str) -> tuple[float, bool]:
     """'12.5' -> (12.5, False); '1:02.5' / '0:01:02.5' -> seconds; '300f' -> (300, True)."""
     text = text.strip()
-    if text.lower().endswith("f"):
-        frame = int(text[:-1])
-        if frame < 0:
-            raise ValueError(f"negative frame {text!r}")
-        return float(frame), True
-    parts = text.split(":")
-    if len(parts) > 3 or any(p.strip() == "" for p in parts):
-        raise ValueError(f"bad time {text!r}")
-    seconds = 0.0
-    for part in parts:
-        seconds = seconds * 60 + float(part)
-    if seconds < 0 or not np.isfinite(seconds):
-        raise ValueError(f"bad time {text!r}")
-    return seconds, False
+    try:
+        if text.lower().endswith("f"):
+            frame = int(text[:-1])
+            if frame >= 0:
+                return float(frame), True
+        else:
+            parts = text.split(":")
+            seconds = 0.0
+            for part in parts:
+                seconds = seconds * 60 + float(part)
+            if len(parts) <= 3 and 0 <= seconds < float("inf"):
+                return seconds, False
+    except ValueError:
+        pass
+    raise ValueError(f"bad time {text!r} (seconds, [h:]mm:ss[.fff], or a frame number like 300f)")
 
 
 def read_overrides(path: str | Path) -> list[Override]:
@@ -91,7 +92,10 @@ def read_overrides(path: str | Path) -> list[Override]:
             emotion = fields[2].lower()
             if emotion not in EMOTIONS:
                 raise ValueError(f"unknown emotion {fields[2]!r} (one of {', '.join(EMOTIONS)})")
-            intensity = float(fields[3])
+            try:
+                intensity = float(fields[3])
+            except ValueError:
+                intensity = float("nan")
             if not 0.0 <= intensity <= 1.0:
                 raise ValueError(f"intensity {fields[3]!r} is outside 0..1")
         except ValueError as exc:

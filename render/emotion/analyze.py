@@ -1,0 +1,168 @@
+"""Analysis pass: a media file -> its :class:`MoodTimeline` (cached by content).
+
+One decode pass at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer side feeds,
+for every frame, the cut detector and the visual affect (both on a
+160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis
+(run in chunks of :data:`FACE_CHUNK_SAMPLES` samples so memory stays flat on
+long films). The soundtrack is decoded whole and measured per frame. An
+audio-only file gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
+"""
+
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from render.emotion.audio_affect import audio_features
+from render.emotion.faces import analyze_faces
+from render.emotion.fusion import fuse
+from render.emotion.labels import EMOTIONS
+from render.emotion.overrides import apply_overrides, read_overrides
+from render.emotion.shots import CutDetector, downscale, rgb_to_hsv
+from render.emotion.timeline import (MoodTimeline, content_hash, default_cache_dir, load_sidecar,
+                                     sidecar_path, store_sidecar)
+from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_summaries
+from render.errors import MediaError, MoodgradeError
+from render.io.source import open_source
+
+SETTINGS_VERSION = 1                 # bump when the analysis changes its results
+DEFAULT_SAMPLE_FPS = 4.0
+ANALYSIS_MAX_SIDE_PX = 640
+FACE_CHUNK_SAMPLES = 240
+AUDIO_ONLY_FRAME_RATE = Fraction(25)
+
+Progress = Callable[[int, int | None], None]     # (frames done, frames expected or None)
+
+
+def _analysis_size(width: int, height: int) -> tuple[int, int] | None:
+    """Decode size (even numbers) with the longer side at most ANALYSIS_MAX_SIDE_PX; None keeps the size."""
+    scale = ANALYSIS_MAX_SIDE_PX / max(width, height)
+    if scale >= 1:
+        return None
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _face_summary(faces: dict[int, list], frame_shape: dict[int, tuple[int, int]], shot: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: face count and main face box (0..1) of the nearest sampled frame of the same shot."""
+    n = shot.size
+    counts = np.zeros(n, np.int32)
+    boxes = np.full((n, 4), np.nan, np.float32)
+    sampled = np.array(sorted(faces), int)
+    if sampled.size == 0:
+        return counts, boxes
+    frames = np.arange(n)
+    after = np.clip(np.searchsorted(sampled, frames), 0, sampled.size - 1)
+    before = np.clip(after - 1, 0, sampled.size - 1)
+    nearest = np.where(np.abs(sampled[before] - frames) <= np.abs(sampled[after] - frames),
+                       sampled[before], sampled[after])
+    for i in np.flatnonzero(shot[nearest] == shot):
+        found = faces[int(nearest[i])]
+        if found:
+            h, w = frame_shape[int(nearest[i])]
+            x0, y0, x1, y1 = found[0].box
+            counts[i] = len(found)
+            boxes[i] = (x0 / w, y0 / h, x1 / w, y1 / h)
+    return counts, boxes
+
+
+def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) -> MoodTimeline:
+    sample_fps = settings["sample_fps"]
+    with open_source(path) as src:
+        info = src.info
+        video = info.video
+        times: list[float] = []
+        faces: dict[int, list] = {}
+        frame_shape: dict[int, tuple[int, int]] = {}
+        detector = visual = None
+        if video is not None:
+            frame_rate = Fraction(video.frame_rate)
+            detector = CutDetector(float(frame_rate))
+            visual = VisualAffect()
+            step = max(1, round(float(frame_rate) / sample_fps))
+            samples: list[tuple[int, np.ndarray]] = []
+            for frame in src.frames(size=_analysis_size(video.width, video.height)):
+                small = downscale(frame.rgb)
+                hsv = rgb_to_hsv(small)
+                detector.push(hsv)
+                visual.push(small, hsv)
+                times.append(frame.time_s)
+                if frame.index % step == 0:
+                    samples.append((frame.index, frame.rgb))
+                    frame_shape[frame.index] = frame.rgb.shape[:2]
+                if len(samples) >= FACE_CHUNK_SAMPLES:
+                    faces.update(analyze_faces(samples))
+                    samples = []
+                if progress:
+                    progress(len(times), video.frame_count)
+            if samples:
+                faces.update(analyze_faces(samples))
+        clip = src.read_audio()
+    has_video = bool(times)
+    has_audio = clip is not None and clip.samples.shape[1] > 0
+    if not has_video:
+        frame_rate = AUDIO_ONLY_FRAME_RATE
+        duration_s = clip.duration_s if has_audio else 0.0
+        times = list(np.arange(max(1, int(np.ceil(duration_s * frame_rate)))) / float(frame_rate))
+    time_s = np.asarray(times, np.float64)
+    n = time_s.size
+
+    cuts = detector.cuts() if has_video else []
+    scene: dict[str, np.ndarray] = {}
+    if has_video:
+        scene.update(visual.features(cuts))
+        scene["cut_rate_per_min"] = cut_rate_per_min(cuts, n, float(frame_rate))
+    if has_audio:
+        scene.update(audio_features(clip.samples, clip.sample_rate, time_s))
+    mood = fuse(n, float(frame_rate), cuts, scene, faces if has_video else None,
+                has_video=has_video, has_audio=has_audio)
+    shot = np.zeros(n, np.int32)
+    for c in cuts:
+        shot[c:] += 1
+    face_count, face_box = _face_summary(faces, frame_shape, shot)
+    source = info.to_dict()
+    source.update(path=str(path), content_hash=key)
+    return MoodTimeline(
+        frame_rate=frame_rate, time_s=time_s, probs=mood.probs, valence=mood.valence, arousal=mood.arousal,
+        confidence=mood.confidence, shot=shot, faces=face_count, face_box=face_box,
+        overridden=np.zeros(n, bool), cuts=cuts,
+        present={"video": has_video, "audio": has_audio, "faces": bool(face_count.any())},
+        source=source, analysis=dict(settings, emotions=list(EMOTIONS)),
+        shots=shot_summaries(scene, cuts) if has_video else [],
+    )
+
+
+def analyze_file(path: str | Path, *, sample_fps: float = DEFAULT_SAMPLE_FPS, progress: Progress | None = None,
+                 cache_dir: str | Path | None = None, use_cache: bool = True,
+                 overrides: str | Path | None = None) -> MoodTimeline:
+    """The mood timeline of the media file at ``path``.
+
+    ``sample_fps``: frames per second looked at for faces (every frame is used
+    for cuts and picture statistics). ``progress(done, expected)`` is called per
+    decoded frame. The result is cached in ``cache_dir`` (default
+    :func:`default_cache_dir`) under the file's content hash and the settings;
+    ``use_cache=False`` neither reads nor writes the cache. ``overrides``: a
+    manual override file (see :mod:`render.emotion.overrides`), applied last.
+    Raises MoodgradeError (MediaError) for unreadable input or a bad override file.
+    """
+    path = Path(path)
+    if not sample_fps > 0:
+        raise MoodgradeError(f"sample rate for faces must be positive, not {sample_fps}")
+    forced = read_overrides(overrides) if overrides is not None else []
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    try:
+        key = content_hash(path)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read ({exc.strerror})") from None
+    settings = {"settings_version": SETTINGS_VERSION, "sample_fps": sample_fps,
+                "analysis_max_side_px": ANALYSIS_MAX_SIDE_PX}
+    sidecar = sidecar_path(cache_dir if cache_dir is not None else default_cache_dir(), key, settings)
+    timeline = load_sidecar(sidecar) if use_cache else None
+    if timeline is None:
+        timeline = _analyze(path, key, settings, progress)
+        if use_cache:
+            store_sidecar(timeline, sidecar)
+    timeline.source["path"] = str(path)
+    return apply_overrides(timeline, forced)
