@@ -9,7 +9,7 @@ from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
 from render.emotion.analyze import DEFAULT_SAMPLE_FPS, analyze_file
 from render.emotion.labels import EMOTIONS
-from render.emotion.plot import write_plot
+from render.emotion.plot import check_plot_path, write_plot
 from render.io.output_path import check_output_path
 from render.pipeline import Progress
 
@@ -46,6 +46,8 @@ def analyze(input_path, json_path, csv_path, plot_path, override_path, no_cache,
     outputs = [p for p in (json_path, csv_path, plot_path) if p]
     for path in outputs:
         check_output_path(path, inputs=(input_path,), overwrite=True)
+    if plot_path:
+        check_plot_path(plot_path)
     started = time.monotonic()
 
     def on_progress(done: int, expected: int | None) -> None:

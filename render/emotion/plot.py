@@ -108,11 +108,17 @@ def render_timeline(timeline: MoodTimeline, width_px: int = 1200) -> np.ndarray:
     return image
 
 
-def write_plot(timeline: MoodTimeline, path: str | Path, width_px: int = 1200) -> None:
-    """Write :func:`render_timeline` as a PNG file; an unwritable path raises MoodgradeError."""
+def check_plot_path(path: str | Path) -> Path:
+    """``path`` as a Path if it names a PNG file; otherwise MoodgradeError."""
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise MoodgradeError(f"{path}: the plot is written as PNG; give a .png file name")
+    return path
+
+
+def write_plot(timeline: MoodTimeline, path: str | Path, width_px: int = 1200) -> None:
+    """Write :func:`render_timeline` as a PNG file; an unwritable path raises MoodgradeError."""
+    path = check_plot_path(path)
     ok, data = cv2.imencode(".png", render_timeline(timeline, width_px))
     try:
         path.write_bytes(data.tobytes())
