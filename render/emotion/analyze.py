@@ -4,7 +4,8 @@ One decode pass at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer side feeds,
 for every frame, the cut detector and the visual affect (both on a
 160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis
 (run in chunks of :data:`FACE_CHUNK_SAMPLES` samples so memory stays flat on
-long films). The soundtrack is decoded whole and measured per frame. An
+long films); frames with a display rotation are turned upright for the
+faces, and face boxes are given in the upright (displayed) frame. The soundtrack is decoded whole and measured per frame. An
 audio-only file gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 
@@ -81,6 +82,7 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
             detector = CutDetector(float(frame_rate))
             visual = VisualAffect()
             step = max(1, round(float(frame_rate) / sample_fps))
+            turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
             samples: list[tuple[int, np.ndarray]] = []
             for frame in src.frames(size=_analysis_size(video.width, video.height)):
                 small = downscale(frame.rgb)
@@ -89,8 +91,9 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
                 visual.push(small, hsv)
                 times.append(frame.time_s)
                 if frame.index % step == 0:
-                    samples.append((frame.index, frame.rgb))
-                    frame_shape[frame.index] = frame.rgb.shape[:2]
+                    upright = np.ascontiguousarray(np.rot90(frame.rgb, turns)) if turns else frame.rgb
+                    samples.append((frame.index, upright))
+                    frame_shape[frame.index] = upright.shape[:2]
                 if len(samples) >= FACE_CHUNK_SAMPLES:
                     faces.update(analyze_faces(samples))
                     samples = []

@@ -126,15 +126,22 @@ def test_unreadable_inputs(tmp_path):
         run(tmp_path / "junk.mp4", tmp_path)
 
 
-def test_astronaut_three_second_clip_is_happy(tmp_path):
-    """scikit-image's astronaut (a smiling face) held for 3 s: happy on top, faces present."""
+@pytest.mark.parametrize("rotation_deg", [0, 90])
+def test_astronaut_three_second_clip_is_happy(tmp_path, rotation_deg):
+    """scikit-image's astronaut (a smiling face) held for 3 s: happy on top, faces present.
+
+    With rotation_deg=90 the picture is stored sideways with a display rotation
+    (as phones do) and must still be read upright.
+    """
     path = tmp_path / "astronaut.mp4"
     image = skimage.data.astronaut()
+    stored = np.ascontiguousarray(np.rot90(image, -rotation_deg // 90))
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25, options={"preset": "ultrafast", "crf": "20"})
         stream.width, stream.height, stream.pix_fmt = 512, 512, "yuv420p"
+        stream.set_display_rotation(rotation_deg)
         for _ in range(75):
-            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")):
                 out.mux(packet)
         out.mux(stream.encode())
     t = run(path, tmp_path)
@@ -146,3 +153,4 @@ def test_astronaut_three_second_clip_is_happy(tmp_path):
     assert t.valence.mean() > 0.3 and t.faces.min() >= 1
     x0, y0, x1, y1 = t.face_box[0]
     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+    assert y1 < 0.6                           # the face is in the upper half of the upright picture
