@@ -11,6 +11,8 @@ loads the ONNX models):
   * PySceneDetect's ``detect(path, ContentDetector())`` on the same clip, when
     ``scenedetect`` is importable (it is no dependency of moodgrade: install it
     in a throwaway environment to compare);
+  * the face part alone: ``analyze_faces`` on the sampled frames (decoded
+    beforehand), to show where the time goes;
   * a second, cached run of ``analyze_file``.
 
 Run: ``PYTHONPATH=. python benchmarks/bench_analyze.py [--repeat 5]``
@@ -23,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from render.emotion.analyze import analyze_file
+from render.emotion.analyze import DEFAULT_SAMPLE_FPS, _analysis_size, analyze_file
+from render.emotion.faces import analyze_faces
 from render.emotion.shots import ANALYSIS_WIDTH_PX, CutDetector, rgb_to_hsv
 from render.io.source import open_source
 
@@ -50,6 +53,14 @@ def our_cuts(path: Path) -> list[int]:
     return detector.cuts()
 
 
+def face_samples(path: Path) -> list:
+    with open_source(path) as src:
+        video = src.info.video
+        step = max(1, round(float(video.frame_rate) / DEFAULT_SAMPLE_FPS))
+        size = _analysis_size(video.width, video.height)
+        return [(f.index, f.rgb) for f in src.frames(size=size) if f.index % step == 0]
+
+
 def scenedetect_cuts(path: Path) -> list[int] | None:
     if importlib.util.find_spec("scenedetect") is None:
         return None
@@ -71,9 +82,12 @@ def main() -> None:
         analyze_file(clip, cache_dir=cache)
         cached_s, _ = median_time_s(lambda: analyze_file(clip, cache_dir=cache), args.repeat)
     cuts_s, cuts = median_time_s(lambda: our_cuts(clip), args.repeat)
+    samples = face_samples(clip)
+    faces_s, _ = median_time_s(lambda: analyze_faces(samples), args.repeat)
     print(f"moodgrade analyze (full)   {full_s:7.3f} s  {duration_s / full_s:6.1f}x real time  "
           f"faces present: {timeline.present['faces']}")
     print(f"moodgrade cuts only        {cuts_s:7.3f} s  {duration_s / cuts_s:6.1f}x real time  cuts {cuts}")
+    print(f"moodgrade faces only       {faces_s:7.3f} s  ({len(samples)} samples at {DEFAULT_SAMPLE_FPS:g}/s)")
     print(f"moodgrade cached 2nd run   {cached_s:7.3f} s")
     if importlib.util.find_spec("scenedetect") is None:
         print("PySceneDetect ContentDetector: not installed (pip install scenedetect in a throwaway venv)")

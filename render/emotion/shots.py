@@ -78,14 +78,22 @@ def content_difference(hsv_a: np.ndarray, hsv_b: np.ndarray) -> float:
     return float((dh.mean() + diff[..., 1].mean() + diff[..., 2].mean()) / 3.0)
 
 
-def _running_median_mad(x: np.ndarray, half_width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Running median and MAD (scaled to a standard deviation) over ``x[i-hw : i+hw+1]``."""
+def _running_median_mad(x: np.ndarray, half_width: int, block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Running median and MAD (scaled to a standard deviation) over ``x[i-hw : i+hw+1]``.
+
+    Computed ``block`` frames at a time so a feature film needs little memory.
+    """
+    median = np.zeros(x.size)
+    mad = np.zeros(x.size)
     if x.size == 0:
-        return x.copy(), x.copy()
+        return median, mad
     padded = np.pad(x, half_width, mode="reflect" if x.size > half_width else "edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
-    median = np.median(windows, axis=1)
-    mad = np.median(np.abs(windows - median[:, None]), axis=1) * 1.4826
+    for start in range(0, x.size, block):
+        w = windows[start:start + block]
+        m = np.median(w, axis=1)
+        median[start:start + block] = m
+        mad[start:start + block] = np.median(np.abs(w - m[:, None]), axis=1) * 1.4826
     return median, mad
 
 
