@@ -5,7 +5,8 @@ for every frame, the cut detector and the visual affect (both on a
 160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis
 (run in chunks of :data:`FACE_CHUNK_SAMPLES` samples so memory stays flat on
 long films); frames with a display rotation are turned upright for the
-faces, and face boxes are given in the upright (displayed) frame. The soundtrack is decoded whole and measured per frame. An
+faces, and face boxes are given in the upright (displayed) frame. The
+soundtrack is decoded whole and measured per frame. An
 audio-only file gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 

@@ -7,15 +7,16 @@ hue (circular), saturation and value, averaged over the three channels, on a
 0..255 scale, as in PySceneDetect's ContentDetector.
 
 :class:`CutDetector` is fed every frame in order (one pass, constant memory per
-frame) and records three difference series: to the previous frame (lag 1), to
-the frame before it (lag 2) and to the frame ``gradual_lag_s`` earlier (lag K).
+frame) and records difference series: to the previous frame (lag 1), to the
+frame before it (lag 2) and to the frames ``gradual_lags_s`` earlier (lags K:
+half a second for quick dissolves, two seconds for slow ones).
 :func:`CutDetector.cuts` then decides, offline:
 
 * hard cuts: a lag-1 peak above an adaptive threshold, the local running
   median plus ``hard_mad_k`` robust deviations (MAD) of the lag-1 series, and
   ``hard_ratio`` times that median, and at least ``hard_min`` absolute; a flash
   (one odd frame) is rejected because the frames either side of it match;
-* gradual transitions (dissolves, fades): a run of frames whose lag-K
+* gradual transitions (dissolves, fades), for each lag K: a run of frames whose lag-K
   difference stands out against its own running median, whose change is
   *monotone* (the lag-K difference is at least ``monotone_min`` of the summed
   lag-1 differences over the same span, which a pan or shaking camera is not),
@@ -46,7 +47,7 @@ class CutSettings:
     hard_mad_k: float = 6.0
     hard_ratio: float = 3.0
     hard_min: float = 10.0
-    gradual_lag_s: float = 0.5
+    gradual_lags_s: tuple[float, ...] = (0.5, 2.0)
     gradual_window_s: float = 3.0     # half-width of the running median for gradual changes
     gradual_mad_k: float = 4.0
     gradual_min: float = 18.0
@@ -105,11 +106,11 @@ class CutDetector:
             raise ValueError("frame_rate must be positive")
         self.frame_rate = float(frame_rate)
         self.settings = settings
-        self.lag = max(2, round(settings.gradual_lag_s * self.frame_rate))
-        self._recent: list[np.ndarray] = []       # the last lag+1 HSV frames
+        self.lags = sorted({max(2, round(lag_s * self.frame_rate)) for lag_s in settings.gradual_lags_s})
+        self._recent: list[np.ndarray] = []       # the last max(lags) HSV frames
         self._d1: list[float] = []
         self._d2: list[float] = []
-        self._dk: list[float] = []
+        self._dk: dict[int, list[float]] = {k: [] for k in self.lags}
         self._value: list[float] = []
 
     def push(self, hsv: np.ndarray) -> None:
@@ -117,10 +118,11 @@ class CutDetector:
         recent = self._recent
         self._d1.append(content_difference(hsv, recent[-1]) if recent else 0.0)
         self._d2.append(content_difference(hsv, recent[-2]) if len(recent) >= 2 else self._d1[-1])
-        self._dk.append(content_difference(hsv, recent[0]) if len(recent) > self.lag - 1 else 0.0)
+        for k, series in self._dk.items():
+            series.append(content_difference(hsv, recent[-k]) if len(recent) >= k else 0.0)
         self._value.append(float(hsv[..., 2].mean()))
         recent.append(hsv)
-        if len(recent) > self.lag:
+        if len(recent) > self.lags[-1]:
             recent.pop(0)
 
     @property
@@ -140,18 +142,18 @@ class CutDetector:
             return []
         d1 = np.asarray(self._d1)
         d2 = np.asarray(self._d2)
-        dk = np.asarray(self._dk)
         dark = np.asarray(self._value) < s.dark_value_max
+        median1, mad1 = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
 
-        hard = self._hard_cuts(d1, d2)
-        gradual = self._gradual_cuts(d1, dk, [i for i, _ in hard])
+        hard = self._hard_cuts(d1, d2, median1, mad1)
+        hard_positions = [i for i, _ in hard]
+        gradual = [c for k in self.lags for c in self._gradual_cuts(d1, np.asarray(self._dk[k]), k, hard_positions)]
         candidates = self._merge_across_black(sorted(hard + gradual), dark)
         return self._enforce_min_length(candidates)
 
-    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray) -> list[tuple[int, float]]:
+    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray, median: np.ndarray,
+                   mad: np.ndarray) -> list[tuple[int, float]]:
         s = self.settings
-        half = max(2, round(s.median_window_s * self.frame_rate))
-        median, mad = _running_median_mad(d1, half)
         threshold = np.maximum.reduce([median + s.hard_mad_k * np.maximum(mad, 1.0),
                                        s.hard_ratio * median, np.full_like(median, s.hard_min)])
         found = []
@@ -165,13 +167,13 @@ class CutDetector:
             found.append((i, float(d1[i] / threshold[i])))
         return found
 
-    def _gradual_cuts(self, d1: np.ndarray, dk: np.ndarray, hard: list[int]) -> list[tuple[int, float]]:
+    def _gradual_cuts(self, d1: np.ndarray, dk: np.ndarray, k: int, hard: list[int]) -> list[tuple[int, float]]:
+        """Gradual transitions seen at lag ``k``."""
         s = self.settings
-        k = self.lag
-        half = max(k + 1, round(s.gradual_window_s * self.frame_rate))
+        half = max(3 * k, round(s.gradual_window_s * self.frame_rate))
         median, mad = _running_median_mad(dk, half)
+        noise, _ = _running_median_mad(d1, half)      # wide enough not to be raised by the transition itself
         threshold = np.maximum(median + s.gradual_mad_k * np.maximum(mad, 1.0), s.gradual_min)
-        noise = np.median(d1[1:]) if d1.size > 1 else 0.0
         above = dk > threshold
         above[:k] = False
         found = []
@@ -185,11 +187,12 @@ class CutDetector:
                 i += 1
             end = i - 1                          # run of frames [start, end] with a large lag-K change
             if end - start + 1 < k // 2:
-                continue                         # a transition keeps the lag-K change up for >= K frames; a flash does not
+                continue                         # a transition keeps lag K up for >= K frames; a flash does not
             if any(start - k <= h <= end + 1 for h in hard):
                 continue                         # the lag-K trace of a hard cut
             peak = start + int(np.argmax(dk[start:end + 1]))
-            summed = float(np.sum(np.maximum(d1[peak - k + 1:peak + 1] - noise, 0.0)))
+            span = slice(peak - k + 1, peak + 1)
+            summed = float(np.sum(np.maximum(d1[span] - noise[span], 0.0)))
             if summed <= 0 or dk[peak] / summed < s.monotone_min:
                 continue                         # motion, not a transition
             # The run spans the transition plus the lag; its middle minus half a lag is the transition's middle.

@@ -160,7 +160,7 @@ class MoodTimeline:
                    "faces", "face_x0", "face_y0", "face_x1", "face_y1", "overridden")
 
     def write_csv(self, path: str | os.PathLike) -> None:
-        """One row per frame (columns :data:`CSV_COLUMNS`) after one ``# schema=... frame_rate=... present=...`` line."""
+        """One row per frame (:data:`CSV_COLUMNS`) after a ``# schema=... frame_rate=... present=...`` line."""
         present = ",".join(k for k, v in self.present.items() if v) or "none"
         with _atomic_writer(Path(path)) as out:
             out.write(f"# schema={SCHEMA} frame_rate={self.frame_rate} present={present}\n")
@@ -207,7 +207,8 @@ class MoodTimeline:
             confidence=col["confidence"].astype(np.float32),
             shot=shot,
             faces=col["faces"].astype(np.int32),
-            face_box=np.stack([col[c] for c in ("face_x0", "face_y0", "face_x1", "face_y1")], axis=1).astype(np.float32),
+            face_box=np.stack([col[c] for c in ("face_x0", "face_y0", "face_x1", "face_y1")], axis=1)
+            .astype(np.float32),
             overridden=col["overridden"].astype(bool),
             cuts=(np.flatnonzero(np.diff(shot)) + 1).tolist(),
             present=present,
