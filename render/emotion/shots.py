@@ -119,7 +119,8 @@ class CutDetector:
         self._d1.append(content_difference(hsv, recent[-1]) if recent else 0.0)
         self._d2.append(content_difference(hsv, recent[-2]) if len(recent) >= 2 else self._d1[-1])
         for k, series in self._dk.items():
-            series.append(content_difference(hsv, recent[-k]) if len(recent) >= k else 0.0)
+            # Early frames compare with the first frame: a shorter lag, but a baseline of the right kind.
+            series.append(content_difference(hsv, recent[-min(k, len(recent))]) if recent else 0.0)
         self._value.append(float(hsv[..., 2].mean()))
         recent.append(hsv)
         if len(recent) > self.lags[-1]:

@@ -24,7 +24,7 @@ def test_every_hard_cut_found_and_none_invented(tmp_path, cut_frames):
 @pytest.mark.parametrize("fade_frames", [4, 12, 24, 48])
 def test_cross_fade_gives_one_cut_inside_the_dissolve(tmp_path, fade_frames):
     start = 50
-    frames = encoded(tmp_path, clips.crossfade_frames(140, start, fade_frames))
+    frames = encoded(tmp_path, clips.crossfade_frames(120 + 2 * fade_frames, start, fade_frames))
     cuts = detect_cuts(frames, clips.FPS)
     assert len(cuts) == 1
     assert start <= cuts[0] <= start + fade_frames
