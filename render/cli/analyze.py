@@ -67,8 +67,11 @@ def analyze(input_path, json_path, csv_path, plot_path, override_path, no_cache,
     if plot_path:
         write_plot(timeline, plot_path)
     absent = [k for k, v in timeline.present.items() if not v]
-    summary = (f"{input_path}: {timeline.frame_count} frames, {len(timeline.cuts) + 1} shots"
-               + (f"; absent: {', '.join(absent)}" if absent else ""))
+    providers = sorted(set(timeline.analysis.get("providers", {}).values()))
+    shots = len(timeline.cuts) + 1
+    summary = (f"{input_path}: {timeline.frame_count} frames, {shots} shot{'s' if shots > 1 else ''}"
+               + (f"; absent: {', '.join(absent)}" if absent else "")
+               + (f"; faces ran on {', '.join(providers)}" if providers else ""))
     text = "\n".join([summary, *_shot_lines(timeline), *(f"wrote {p}" for p in outputs)])
     reporter.result(text, input=str(input_path), frames=timeline.frame_count, cuts=timeline.cuts,
                     absent=absent, outputs=[str(p) for p in outputs])

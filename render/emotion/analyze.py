@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from render.emotion.audio_affect import audio_features
-from render.emotion.faces import analyze_faces
+from render.emotion.faces import analyze_faces, inference_providers
 from render.emotion.fusion import fuse
 from render.emotion.labels import EMOTIONS
 from render.emotion.overrides import apply_overrides, read_overrides
@@ -132,7 +132,8 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
         confidence=mood.confidence, shot=shot, faces=face_count, face_box=face_box,
         overridden=np.zeros(n, bool), cuts=cuts,
         present={"video": has_video, "audio": has_audio, "faces": bool(face_count.any())},
-        source=source, analysis=dict(settings, emotions=list(EMOTIONS)),
+        source=source,
+        analysis=dict(settings, emotions=list(EMOTIONS), providers=inference_providers() if has_video else {}),
         shots=shot_summaries(scene, cuts) if has_video else [],
     )
 
