@@ -24,14 +24,9 @@ class RenderResult:
     audio: str          # "copied", "encoded" or "none"
 
 
-def passthrough(frame) -> "object":
-    """The identity process: the decoded frame as it is."""
-    return frame.rgb
-
-
 def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 settings: EncodeSettings = EncodeSettings(), *,
-                process: ProcessFn = passthrough,
+                process: ProcessFn = lambda frame: frame.rgb,
                 audio: Callable[[AudioClip], AudioClip] | None = None,
                 overwrite: bool = False, workers: int = 1,
                 frame_range: tuple[int, int | None] = (0, None),

@@ -20,8 +20,9 @@ from render.emotion.expressions import align_face, classify_expressions, express
 from render.emotion.sessions import execution_provider
 from render.errors import MoodgradeError
 
-DETECT_MAX_SIDE_PX = 640      # frames are searched at most this large (faces from 20 px there)
-MIN_FACE_PX = 20.0
+DETECT_MAX_SIDE_PX = 640      # frames are searched for faces at most this large
+MIN_FACE_PX = 20.0            # smallest face searched for, in pixels of the searched frame ...
+MIN_FACE_FRACTION = 1 / 12    # ... and as a share of its shorter side (smaller faces weigh little anyway)
 TRACK_MIN_IOU = 0.3           # overlap that links a face to a track from an earlier sample
 TRACK_MAX_GAP = 2             # a track may miss this many sampled frames and continue
 FULL_SIZE_FRACTION = 0.25     # a face whose side is this share of the frame's gets full size weight
@@ -57,7 +58,7 @@ class _Track:
 def _as_rgb8(frame_index: int, rgb: np.ndarray) -> np.ndarray:
     """The frame as H x W x 3 uint8 (uint16 frames are reduced to 8 bits)."""
     rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype not in (np.uint8, np.uint16):
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or 0 in rgb.shape or rgb.dtype not in (np.uint8, np.uint16):
         raise MoodgradeError(f"frame {frame_index}: expected an H x W x 3 uint8 or uint16 RGB frame, "
                              f"got shape {rgb.shape} {rgb.dtype}")
     return (rgb >> 8).astype(np.uint8) if rgb.dtype == np.uint16 else rgb
@@ -72,12 +73,13 @@ def _detect(frames: list[np.ndarray]) -> list[list[Detection]]:
     for (height, width, _), positions in by_shape.items():
         shrink = min(1.0, DETECT_MAX_SIDE_PX / max(height, width))
         size = (max(1, round(width * shrink)), max(1, round(height * shrink)))
+        min_face_px = max(MIN_FACE_PX, MIN_FACE_FRACTION * min(size))
         for start in range(0, len(positions), _DETECT_CHUNK):
             chunk = positions[start:start + _DETECT_CHUNK]
             small = [frames[i] if shrink == 1.0 else cv2.resize(frames[i], size, interpolation=cv2.INTER_AREA)
                      for i in chunk]
             scale = np.array([width / size[0], height / size[1]], np.float32)
-            for i, found in zip(chunk, detect_faces_batch(small, MIN_FACE_PX)):
+            for i, found in zip(chunk, detect_faces_batch(small, min_face_px)):
                 results[i] = [Detection(tuple(float(v) for v in np.array(d.box) * np.tile(scale, 2)),
                                         d.score, d.landmarks * scale) for d in found]
     return results

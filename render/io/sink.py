@@ -42,16 +42,20 @@ class EncodeSettings:
     audio_bitrate_bps: int = 192_000
 
 
-def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int) -> str:
-    """The output pixel format for ``codec`` that keeps the source's depth (and chroma where possible)."""
+def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int, width: int, height: int) -> str:
+    """The output pixel format for ``codec`` that keeps the source's depth (and chroma where possible).
+
+    Odd frame sizes cannot be chroma-subsampled, so they get 4:4:4 and keep their exact size.
+    """
     deep = bit_depth > 8
     if codec == "ffv1":
         return f"gbrp{min(bit_depth, 16)}le" if deep else "gbrp"
     if codec == "png":
         return "rgb48be" if deep else "rgb24"
     if codec == "prores_ks":
-        return "yuv444p10le" if "444" in source_pix_fmt else "yuv422p10le"
-    chroma = "444" if "444" in source_pix_fmt else "422" if "422" in source_pix_fmt else "420"
+        return "yuv444p10le" if "444" in source_pix_fmt or width % 2 else "yuv422p10le"
+    odd = width % 2 or height % 2
+    chroma = "444" if odd or "444" in source_pix_fmt else "422" if "422" in source_pix_fmt else "420"
     return f"yuv{chroma}p10le" if deep else f"yuv{chroma}p"
 
 
@@ -72,6 +76,7 @@ class MediaSink:
         self._video_info = video
         self._settings = settings
         try:
+            self._temp.open("wb").close()   # fail here, clearly, if the folder is not writable
             self._container = av.open(str(self._temp), mode="w")
         except (av.FFmpegError, OSError, ValueError) as exc:
             output_path.discard(self._temp)
@@ -93,7 +98,7 @@ class MediaSink:
     def _add_video_stream(self, video: VideoInfo, s: EncodeSettings):
         stream = self._container.add_stream(s.codec, rate=video.frame_rate)
         stream.width, stream.height = video.width, video.height
-        self._pix_fmt = s.pix_fmt or choose_pix_fmt(s.codec, video.pix_fmt, video.bit_depth)
+        self._pix_fmt = s.pix_fmt or choose_pix_fmt(s.codec, video.pix_fmt, video.bit_depth, video.width, video.height)
         stream.pix_fmt = self._pix_fmt
         stream.time_base = video.time_base
         cc = stream.codec_context
@@ -167,12 +172,17 @@ class MediaSink:
         """Encode one HxWx3 uint8/uint16 R'G'B' frame at ``pts`` (in the source's time base)."""
         fmt = "rgb24" if rgb.dtype == np.uint8 else "rgb48le"
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
+        tags = self._video_info.colour
         if self._rgb:
             frame = frame.reformat(format=self._pix_fmt)
         else:
             frame = frame.reformat(format=self._pix_fmt, src_colorspace=self._matrix,
                                    dst_colorspace=self._matrix, src_color_range="JPEG",
                                    dst_color_range=self._range)
+        if tags.primaries != 2:
+            frame.color_primaries = tags.primaries
+        if tags.transfer != 2:
+            frame.color_trc = tags.transfer
         frame.pts = pts
         frame.time_base = self._video_info.time_base
         try:

