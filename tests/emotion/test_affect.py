@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-import clips
 from render.emotion.audio_affect import SILENCE_DB, audio_features
 from render.emotion.shots import rgb_to_hsv
 from render.emotion.visual_affect import VisualAffect, colourfulness, cut_rate_per_min, shot_summaries
+from tests.emotion import clips
 
 
 def solid(rgb, shape=(90, 160)):

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import skimage.data
 
-import clips
 from render.emotion import analyze as analyze_module
 from render.emotion.analyze import AUDIO_ONLY_FRAME_RATE, analyze_file
 from render.emotion.labels import EMOTIONS
 from render.errors import MediaError, MoodgradeError
+from tests.emotion import clips
 
 CUTS = (30, 75, 110)
 

@@ -5,9 +5,9 @@ import json
 import cv2
 import pytest
 
-import clips
 import render.cli.analyze  # noqa: F401  (registers the command until render/cli/__init__.py imports it)
 from render.cli import main
+from tests.emotion import clips
 
 
 @pytest.fixture(scope="module")

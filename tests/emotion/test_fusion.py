@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from render.emotion.faces import FaceResult
-from render.emotion.fusion import (EMOTION_VALENCE_AROUSAL, emotion_priors, fuse, scene_valence_arousal,
-                                   smooth_within_shots)
+from render.emotion.fusion import (
+    EMOTION_VALENCE_AROUSAL,
+    emotion_priors,
+    fuse,
+    scene_valence_arousal,
+    smooth_within_shots,
+)
 from render.emotion.labels import EMOTIONS
 
 N = 96

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from test_timeline import sample
 from render.emotion.labels import EMOTIONS
 from render.emotion.overrides import apply_overrides, read_overrides
 from render.errors import MoodgradeError
+from tests.emotion.test_timeline import sample
 
 
 def write(tmp_path, text):

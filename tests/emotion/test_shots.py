@@ -4,8 +4,8 @@ import av
 import numpy as np
 import pytest
 
-import clips
 from render.emotion.shots import CutDetector, content_difference, detect_cuts, downscale, rgb_to_hsv
+from tests.emotion import clips
 
 
 def encoded(tmp_path, frames):
