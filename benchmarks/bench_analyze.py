@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import machine
-from render.emotion.analyze import DEFAULT_SAMPLE_FPS, _analysis_size, analyze_file
+from render.emotion.analyze import DEFAULT_SAMPLE_FPS, analysis_size, analyze_file
 from render.emotion.faces import analyze_faces
 from render.emotion.shots import ANALYSIS_WIDTH_PX, CutDetector, rgb_to_hsv
 from render.io.source import open_source
@@ -64,7 +64,7 @@ def face_samples(path: Path) -> list:
     with open_source(path) as src:
         video = src.info.video
         step = max(1, round(float(video.frame_rate) / DEFAULT_SAMPLE_FPS))
-        size = _analysis_size(video.width, video.height)
+        size = analysis_size(video.width, video.height)
         return [(f.index, f.rgb) for f in src.frames(size=size) if f.index % step == 0]
 
 

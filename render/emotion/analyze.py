@@ -2,15 +2,18 @@
 
 One decode pass at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer side feeds,
 for every frame, the cut detector and the visual affect (both on a
-160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis
-(run in chunks of :data:`FACE_CHUNK_SAMPLES` samples so memory stays flat on
-long films); frames with a display rotation are turned upright for the
-faces, and face boxes are given in the upright (displayed) frame. The
-soundtrack is decoded whole and measured per frame. An
-audio-only file gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
+160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis.
+Faces are searched in chunks of :data:`FACE_CHUNK_SAMPLES` samples, each in a
+worker thread while the next chunk is decoded, so memory stays flat and both
+cores work on long films. Frames with a display rotation are turned upright
+for the faces, and face boxes are given in the upright (displayed) frame.
+The soundtrack is decoded whole and measured per frame. An audio-only file
+gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -31,13 +34,13 @@ from render.io.source import open_source
 SETTINGS_VERSION = 1                 # bump when the analysis changes its results
 DEFAULT_SAMPLE_FPS = 4.0
 ANALYSIS_MAX_SIDE_PX = 640
-FACE_CHUNK_SAMPLES = 240
+FACE_CHUNK_SAMPLES = 120
 AUDIO_ONLY_FRAME_RATE = Fraction(25)
 
 Progress = Callable[[int, int | None], None]     # (frames done, frames expected or None)
 
 
-def _analysis_size(width: int, height: int) -> tuple[int, int] | None:
+def analysis_size(width: int, height: int) -> tuple[int, int] | None:
     """Decode size (even numbers) with the longer side at most ANALYSIS_MAX_SIDE_PX; None keeps the size."""
     scale = ANALYSIS_MAX_SIDE_PX / max(width, height)
     if scale >= 1:
@@ -69,53 +72,75 @@ def _face_summary(faces: dict[int, list], frame_shape: dict[int, tuple[int, int]
     return counts, boxes
 
 
+@dataclass
+class _VideoPass:
+    """What one decode pass over the picture collects."""
+
+    frame_rate: Fraction
+    detector: CutDetector
+    visual: VisualAffect = field(default_factory=VisualAffect)
+    times: list[float] = field(default_factory=list)
+    faces: dict[int, list] = field(default_factory=dict)
+    frame_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass:
+    """Decode every frame once: cuts and picture statistics per frame, faces per sample.
+
+    Face analysis of one chunk of samples runs in a worker thread while the next
+    chunk is decoded (ONNX Runtime, NumPy and the decoder release the GIL), so
+    on long films decoding and face search overlap; at most two chunks are held.
+    """
+    video = src.info.video
+    result = _VideoPass(Fraction(video.frame_rate), CutDetector(float(video.frame_rate)))
+    step = max(1, round(float(result.frame_rate) / sample_fps))
+    turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
+    samples: list[tuple[int, np.ndarray]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-faces") as pool:
+        pending: Future | None = None
+        for frame in src.frames(size=analysis_size(video.width, video.height)):
+            small = downscale(frame.rgb)
+            hsv = rgb_to_hsv(small)
+            result.detector.push(hsv)
+            result.visual.push(small, hsv)
+            result.times.append(frame.time_s)
+            if frame.index % step == 0:
+                upright = np.ascontiguousarray(np.rot90(frame.rgb, turns)) if turns else frame.rgb
+                samples.append((frame.index, upright))
+                result.frame_shape[frame.index] = upright.shape[:2]
+            if len(samples) >= FACE_CHUNK_SAMPLES:
+                if pending is not None:
+                    result.faces.update(pending.result())
+                pending, samples = pool.submit(analyze_faces, samples), []
+            if progress:
+                progress(len(result.times), video.frame_count)
+        if pending is not None:
+            result.faces.update(pending.result())
+    if samples:
+        result.faces.update(analyze_faces(samples))
+    return result
+
+
 def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) -> MoodTimeline:
-    sample_fps = settings["sample_fps"]
     with open_source(path) as src:
         info = src.info
-        video = info.video
-        times: list[float] = []
-        faces: dict[int, list] = {}
-        frame_shape: dict[int, tuple[int, int]] = {}
-        detector = visual = None
-        if video is not None:
-            frame_rate = Fraction(video.frame_rate)
-            detector = CutDetector(float(frame_rate))
-            visual = VisualAffect()
-            step = max(1, round(float(frame_rate) / sample_fps))
-            turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
-            samples: list[tuple[int, np.ndarray]] = []
-            for frame in src.frames(size=_analysis_size(video.width, video.height)):
-                small = downscale(frame.rgb)
-                hsv = rgb_to_hsv(small)
-                detector.push(hsv)
-                visual.push(small, hsv)
-                times.append(frame.time_s)
-                if frame.index % step == 0:
-                    upright = np.ascontiguousarray(np.rot90(frame.rgb, turns)) if turns else frame.rgb
-                    samples.append((frame.index, upright))
-                    frame_shape[frame.index] = upright.shape[:2]
-                if len(samples) >= FACE_CHUNK_SAMPLES:
-                    faces.update(analyze_faces(samples))
-                    samples = []
-                if progress:
-                    progress(len(times), video.frame_count)
-            if samples:
-                faces.update(analyze_faces(samples))
+        picture = _video_pass(src, settings["sample_fps"], progress) if info.video is not None else None
         clip = src.read_audio()
+    times = picture.times if picture else []
+    faces = picture.faces if picture else {}
     has_video = bool(times)
     has_audio = clip is not None and clip.samples.shape[1] > 0
+    frame_rate = picture.frame_rate if has_video else AUDIO_ONLY_FRAME_RATE
     if not has_video:
-        frame_rate = AUDIO_ONLY_FRAME_RATE
         duration_s = clip.duration_s if has_audio else 0.0
         times = list(np.arange(max(1, int(np.ceil(duration_s * frame_rate)))) / float(frame_rate))
     time_s = np.asarray(times, np.float64)
     n = time_s.size
 
-    cuts = detector.cuts() if has_video else []
+    cuts = picture.detector.cuts() if has_video else []
     scene: dict[str, np.ndarray] = {}
     if has_video:
-        scene.update(visual.features(cuts))
+        scene.update(picture.visual.features(cuts))
         scene["cut_rate_per_min"] = cut_rate_per_min(cuts, n, float(frame_rate))
     if has_audio:
         scene.update(audio_features(clip.samples, clip.sample_rate, time_s))
@@ -124,7 +149,7 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
     shot = np.zeros(n, np.int32)
     for c in cuts:
         shot[c:] += 1
-    face_count, face_box = _face_summary(faces, frame_shape, shot)
+    face_count, face_box = _face_summary(faces, picture.frame_shape if has_video else {}, shot)
     source = info.to_dict()
     source.update(path=str(path), content_hash=key)
     return MoodTimeline(

@@ -126,13 +126,15 @@ def test_unreadable_inputs(tmp_path):
         run(tmp_path / "junk.mp4", tmp_path)
 
 
-@pytest.mark.parametrize("rotation_deg", [0, 90])
-def test_astronaut_three_second_clip_is_happy(tmp_path, rotation_deg):
+@pytest.mark.parametrize("rotation_deg, chunk_samples", [(0, 120), (90, 120), (0, 5)])
+def test_astronaut_three_second_clip_is_happy(tmp_path, monkeypatch, rotation_deg, chunk_samples):
     """scikit-image's astronaut (a smiling face) held for 3 s: happy on top, faces present.
 
     With rotation_deg=90 the picture is stored sideways with a display rotation
-    (as phones do) and must still be read upright.
+    (as phones do) and must still be read upright; with chunks of 5 samples the
+    faces are searched in four chunks, in the worker thread, beside decoding.
     """
+    monkeypatch.setattr(analyze_module, "FACE_CHUNK_SAMPLES", chunk_samples)
     path = tmp_path / "astronaut.mp4"
     image = skimage.data.astronaut()
     stored = np.ascontiguousarray(np.rot90(image, -rotation_deg // 90))
