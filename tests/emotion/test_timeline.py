@@ -15,15 +15,15 @@ def sample(n=10):
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(7), n).astype(np.float32)
     box = np.full((n, 4), np.nan, np.float32)
-    box[3] = (0.1, 0.2, 0.3, 0.4)
+    box[min(3, n - 1)] = (0.1, 0.2, 0.3, 0.4)
     faces = np.zeros(n, np.int32)
-    faces[3] = 1
+    faces[min(3, n - 1)] = 1
     return MoodTimeline(frame_rate=Fraction(24000, 1001), time_s=np.arange(n) * 1001 / 24000, probs=probs,
                         valence=rng.uniform(-1, 1, n).astype(np.float32),
                         arousal=rng.uniform(-1, 1, n).astype(np.float32),
                         confidence=rng.uniform(0, 1, n).astype(np.float32),
-                        shot=np.r_[np.zeros(4), np.ones(n - 4)].astype(np.int32), faces=faces, face_box=box,
-                        overridden=np.zeros(n, bool), cuts=[4], present={"video": True, "audio": False, "faces": True},
+                        shot=(np.arange(n) >= 4).astype(np.int32), faces=faces, face_box=box,
+                        overridden=np.zeros(n, bool), cuts=[4] if n > 4 else [], present={"video": True, "audio": False, "faces": True},
                         source={"path": "x.mp4"})
 
 
