@@ -23,8 +23,8 @@ def sample(n=10):
                         arousal=rng.uniform(-1, 1, n).astype(np.float32),
                         confidence=rng.uniform(0, 1, n).astype(np.float32),
                         shot=(np.arange(n) >= 4).astype(np.int32), faces=faces, face_box=box,
-                        overridden=np.zeros(n, bool), cuts=[4] if n > 4 else [], present={"video": True, "audio": False, "faces": True},
-                        source={"path": "x.mp4"})
+                        overridden=np.zeros(n, bool), cuts=[4] if n > 4 else [],
+                        present={"video": True, "audio": False, "faces": True}, source={"path": "x.mp4"})
 
 
 def assert_same(a, b):
