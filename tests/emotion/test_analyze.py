@@ -156,3 +156,12 @@ def test_astronaut_three_second_clip_is_happy(tmp_path, monkeypatch, rotation_de
     x0, y0, x1, y1 = t.face_box[0]
     assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
     assert y1 < 0.6                           # the face is in the upper half of the upright picture
+
+
+def test_variable_frame_rate_clip_keeps_its_timestamps(make_clip, tmp_path):
+    durations_ms = (33, 40, 50, 27)
+    path = make_clip("vfr_mood.mp4", frames=40, frame_durations=durations_ms)
+    t = run(path, tmp_path)
+    assert_well_formed(t)
+    expected = np.cumsum([0] + [durations_ms[i % 4] for i in range(39)]) / 1000
+    np.testing.assert_allclose(t.time_s, expected, atol=1e-6)
