@@ -85,7 +85,11 @@ def user_preset_dirs() -> list[Path]:
 
 
 def find_preset(name_or_path: str, relative_to: Path | None = None) -> Path:
-    """The file of a preset given by name (searched in :func:`user_preset_dirs`) or by path."""
+    """The file of a preset given by name or by path.
+
+    A name is searched beside ``relative_to`` (the extending preset's folder), then in
+    :func:`user_preset_dirs`; a path is taken relative to ``relative_to``.
+    """
     candidate = Path(name_or_path)
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / candidate
@@ -93,7 +97,8 @@ def find_preset(name_or_path: str, relative_to: Path | None = None) -> Path:
         if candidate.is_file():
             return candidate
         raise PresetError(f"{name_or_path}: no such preset file")
-    for folder in user_preset_dirs():
+    folders = ([relative_to] if relative_to is not None else []) + user_preset_dirs()
+    for folder in folders:
         path = folder / f"{name_or_path}.toml"
         if path.is_file():
             return path
