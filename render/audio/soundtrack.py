@@ -14,8 +14,7 @@ from render.audio.automation import Moods, chain_automation
 from render.audio.chain import apply_mood_chain
 from render.audio.loudness import integrated_lufs
 from render.audio.style import SoundtrackStyle
-from render.audio.true_peak import limit_true_peak
-from render.audio.true_peak import true_peak_dbtp as measure_true_peak_dbtp
+from render.audio.true_peak import Limited, limit_true_peak
 from render.errors import MoodgradeError
 from render.io.source import AudioClip
 
@@ -72,26 +71,26 @@ def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | N
 
     notes = []
     lufs = integrated_lufs(shaped, rate, layout)
-    gain_db, out, reduction_db, passes = 0.0, shaped, 0.0, 0
+    gain_db, passes = 0.0, 1
     if lufs is None or lufs == -math.inf:
         notes.append("loudness not normalised: " + ("the clip is shorter than 0.4 s" if lufs is None
                                                     else "the clip is silent"))
-        out, reduction_db = _limit(shaped, rate, true_peak_dbtp, style)
-        passes = 1
+        limited = _limit(shaped, rate, true_peak_dbtp, style)
     else:
         gain_db = loudness_lufs - lufs
         for passes in range(1, MAX_LOUDNESS_PASSES + 1):
-            out, reduction_db = _limit(shaped * np.float32(10.0 ** (gain_db / 20.0)), rate, true_peak_dbtp, style)
-            lufs = integrated_lufs(out, rate, layout)
+            limited = _limit(shaped * np.float32(10.0 ** (gain_db / 20.0)), rate, true_peak_dbtp, style)
+            lufs = integrated_lufs(limited.samples, rate, layout)
             if abs(lufs - loudness_lufs) <= LOUDNESS_TOLERANCE_LU:
                 break
             gain_db += loudness_lufs - lufs
         else:
             notes.append(f"loudness reached {lufs:.2f} LUFS, not {loudness_lufs:g}: the {true_peak_dbtp:g} dBTP "
                          "ceiling holds it down")
-    return SoundtrackResult(clip=replace(clip, samples=out), measured_lufs=integrated_lufs(out, rate, layout),
-                            measured_true_peak_dbtp=measure_true_peak_dbtp(out), input_lufs=input_lufs,
-                            gain_db=gain_db, limiter_reduction_db=reduction_db, passes=passes, notes=tuple(notes))
+    return SoundtrackResult(clip=replace(clip, samples=limited.samples), measured_lufs=lufs,
+                            measured_true_peak_dbtp=limited.true_peak_dbtp, input_lufs=input_lufs,
+                            gain_db=gain_db, limiter_reduction_db=limited.reduction_db, passes=passes,
+                            notes=tuple(notes))
 
 
 def soundtrack_processor(moods: Moods, style: SoundtrackStyle | None = None, loudness_lufs: float = -14.0,
@@ -109,7 +108,7 @@ def soundtrack_processor(moods: Moods, style: SoundtrackStyle | None = None, lou
     return process
 
 
-def _limit(samples, rate, ceiling_dbtp, style):
+def _limit(samples, rate, ceiling_dbtp, style) -> Limited:
     return limit_true_peak(samples, rate, ceiling_dbtp - TRUE_PEAK_MARGIN_DB,
                            style.limiter_lookahead_ms, style.limiter_release_ms)
 

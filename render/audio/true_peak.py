@@ -9,6 +9,8 @@ released exponentially, smoothed by a moving average as long as the look-ahead
 at the base rate; the result is measured again and limited again if needed.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 
 OVERSAMPLING = 4
@@ -52,35 +54,46 @@ def true_peak_dbtp(samples: np.ndarray) -> float:
     """The true peak of ``samples`` float32 (channels, n), dBTP; -inf for silence or no samples."""
     if samples.size == 0:
         return float("-inf")
-    peak = float(peak_envelope(samples).max())
-    return 20.0 * np.log10(peak) if peak > 0 else float("-inf")
+    return float(_db(peak_envelope(samples).max()))
+
+
+class Limited(NamedTuple):
+    samples: np.ndarray          # float32 (channels, n)
+    reduction_db: float          # the largest gain reduction applied, dB (0 if none)
+    true_peak_dbtp: float        # the result's true peak, dBTP (-inf if silent)
 
 
 def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
-                    lookahead_ms: float = 5.0, release_ms: float = 150.0,
-                    max_passes: int = 4) -> tuple[np.ndarray, float]:
+                    lookahead_ms: float = 5.0, release_ms: float = 150.0, max_passes: int = 4) -> Limited:
     """``samples`` float32 (channels, n) with its true peak brought to at most ``ceiling_dbtp``.
 
-    Returns the limited samples and the largest gain reduction applied, dB (0 if none).
-    Each pass limits to the ceiling less what the last pass overshot, at most ``max_passes``.
+    Each pass limits to the ceiling less what the last pass overshot (the gain's own
+    modulation can lift an inter-sample peak by a hair), at most ``max_passes``.
     """
+    if samples.shape[1] == 0:
+        return Limited(samples, 0.0, float("-inf"))
     out = samples
     total_gain = np.ones(samples.shape[1])
-    target_dbtp = ceiling_dbtp
     lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
     release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
+    envelope = peak_envelope(out)
+    target_dbtp = ceiling_dbtp
     for _ in range(max_passes):
-        envelope = peak_envelope(out)
-        over_db = 20.0 * np.log10(np.maximum(envelope, 1e-12)) - target_dbtp
-        if out.size == 0 or over_db.max() <= 0.0:
+        if _db(envelope.max()) <= ceiling_dbtp:
             break
+        over_db = _db(np.maximum(envelope, 1e-12)) - target_dbtp
         reduction_db = _released(_forward_max(np.maximum(over_db, 0.0), lookahead), release)
         gain = _moving_average(10.0 ** (-reduction_db / 20.0), lookahead)
         out = (out * gain.astype(np.float32)).astype(np.float32)
         total_gain *= gain
-        target_dbtp -= max(0.0, true_peak_dbtp(out) - ceiling_dbtp) + 0.005
-    reduction_db = -20.0 * np.log10(total_gain.min()) if total_gain.size else 0.0
-    return out, float(max(0.0, reduction_db))
+        envelope = peak_envelope(out)
+        target_dbtp -= max(0.0, _db(envelope.max()) - ceiling_dbtp) + 0.005
+    return Limited(out, float(max(0.0, -_db(total_gain.min()))), float(_db(envelope.max())))
+
+
+def _db(amplitude):
+    with np.errstate(divide="ignore"):
+        return 20.0 * np.log10(amplitude)
 
 
 def _forward_max(values: np.ndarray, width: int) -> np.ndarray:

@@ -46,8 +46,8 @@ def test_limiter_holds_the_ceiling_with_a_smooth_gain():
     tone = (0.3 + 0.05 * np.sin(2 * np.pi * 1000 * n / RATE)).astype(np.float32)
     x = np.stack([tone, tone])
     x[:, RATE] = 1.5
-    y, reduction_db = limit_true_peak(x, RATE, ceiling_dbtp=-1.0, lookahead_ms=5.0, release_ms=50.0)
-    assert true_peak_dbtp(y) <= -1.0
+    y, reduction_db, peak_dbtp = limit_true_peak(x, RATE, ceiling_dbtp=-1.0, lookahead_ms=5.0, release_ms=50.0)
+    assert true_peak_dbtp(y) == peak_dbtp <= -1.0
     assert reduction_db == pytest.approx(20 * np.log10(1.5) + 1.0, abs=0.3)
     gain = y[0] / x[0]
     assert gain.min() == pytest.approx(10 ** (-reduction_db / 20), rel=1e-3)
@@ -58,5 +58,5 @@ def test_limiter_holds_the_ceiling_with_a_smooth_gain():
 
 def test_limiter_leaves_quiet_audio_alone():
     x = (np.random.default_rng(0).standard_normal((1, RATE)) * 0.01).astype(np.float32)
-    y, reduction_db = limit_true_peak(x, RATE, ceiling_dbtp=-1.0)
+    y, reduction_db, peak_dbtp = limit_true_peak(x, RATE, ceiling_dbtp=-1.0)
     assert reduction_db == 0.0 and np.array_equal(x, y)
