@@ -76,6 +76,7 @@ class MoodCurve:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.frame_rate_hz) and self.frame_rate_hz > 0):
             raise MoodgradeError(f"mood curve: frame_rate_hz must be > 0, got {self.frame_rate_hz}")
+        object.__setattr__(self, "frame_rate_hz", float(self.frame_rate_hz))     # a Fraction works too
         arrays = {f.name: np.asarray(getattr(self, f.name), np.float64) for f in fields(self)[1:]}
         if len({a.shape for a in arrays.values()}) != 1 or arrays["valence"].ndim != 1:
             raise MoodgradeError("mood curve: valence, arousal and intensity must be 1-D arrays of one length")

@@ -1,3 +1,5 @@
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -61,7 +63,7 @@ def test_ramp_keeps_constant_stretches_exact():
 
 
 def test_mood_curve_per_frame_and_neutral_after_the_end():
-    curve = MoodCurve(frame_rate_hz=25.0, valence=np.array([0.5, -0.5]), arousal=np.array([0.1, 0.2]),
+    curve = MoodCurve(frame_rate_hz=Fraction(25), valence=np.array([0.5, -0.5]), arousal=np.array([0.1, 0.2]),
                       intensity=np.array([1.0, 0.5]))
     valence, arousal, intensity = mood_at(curve, np.array([0.01, 0.05, 0.09]))
     assert valence.tolist() == [0.5, -0.5, 0.0]

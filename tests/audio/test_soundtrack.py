@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from render.audio import MoodSegment, SoundtrackStyle, process_soundtrack, soundtrack_processor
+from render.audio import MoodCurve, MoodSegment, SoundtrackStyle, process_soundtrack, soundtrack_processor
 from render.errors import MoodgradeError
 from render.io.sink import EncodeSettings
 from render.io.source import AudioClip, open_source
@@ -56,6 +56,20 @@ def test_no_step_at_automation_points_after_normalisation():
     result = process_soundtrack(clip, moods, style, loudness_lufs=-14.0)
     edge, steady = largest_steps(result.clip.samples, round(1.5 * 48000), round(style.ramp_ms * 48))
     assert edge <= CLICK_BOUND * steady
+
+
+@pytest.mark.parametrize("frequency_hz", [100.0, 3000.0])
+def test_a_flickering_per_frame_mood_stays_a_clean_sine(frequency_hz):
+    """A random mood every video frame (25 fps): every sample step stays within CLICK_BOUND
+    of a pure sine's largest step at the local amplitude (the ramps absorb the flicker)."""
+    rng = np.random.default_rng(3)
+    curve = MoodCurve(25.0, rng.uniform(-1, 1, 100), rng.uniform(-1, 1, 100), rng.uniform(0, 1, 100))
+    out = process_soundtrack(sine(4.0, frequency_hz), curve, loudness_lufs=-14.0).clip.samples[0]
+    period = int(48000 / frequency_hz) + 1
+    local_peak = np.lib.stride_tricks.sliding_window_view(
+        np.pad(np.abs(out), period, mode="edge"), 2 * period + 1).max(axis=1)
+    sine_step = 2 * np.sin(np.pi * frequency_hz / 48000) * local_peak
+    assert np.all(np.abs(np.diff(out)) <= CLICK_BOUND * sine_step[:-1])
 
 
 def test_block_size_does_not_change_the_result():
