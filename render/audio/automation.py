@@ -25,8 +25,9 @@ and arousal, so any label set works.
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -150,7 +151,7 @@ def mood_at(moods: Moods, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
             out[inside] = values[frame[inside]]
         return valence, arousal, intensity
     ordered = sorted(moods, key=lambda s: s.start_s)
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if after.start_s < before.end_s:
             raise MoodgradeError(f"mood segments {before.start_s:g}-{before.end_s:g} s and "
                                  f"{after.start_s:g}-{after.end_s:g} s overlap")

@@ -31,7 +31,7 @@ def apply_mood_chain(samples: np.ndarray, sample_rate: int, layout: str, automat
     ``automation`` must cover the clip (``len(automation) * CONTROL_STEP >= n``);
     ``block_size`` (32..65536 samples) bounds each plugin call and does not change the result.
     """
-    channels, n = samples.shape
+    n = samples.shape[1]
     if n == 0:
         return samples.copy()
     shaped = _automated_plugins(samples, sample_rate, automation, style, block_size)

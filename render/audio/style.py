@@ -5,8 +5,8 @@ checked when it is made, and ``SoundtrackStyle.from_mapping`` turns a preset's T
 table into a style, naming the file and key of every mistake.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
 
 from render.errors import MoodgradeError
 

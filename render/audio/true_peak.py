@@ -37,7 +37,7 @@ _FILTERS = _phase_filters()
 def peak_envelope(samples: np.ndarray) -> np.ndarray:
     """Per base-rate sample n (float32 (n,)): the largest absolute value of any channel at
     n and at the interpolated instants n + 1/4, n + 2/4, n + 3/4 (and those before n)."""
-    channels, n = samples.shape
+    n = samples.shape[1]
     envelope = np.zeros(n, np.float32)
     half = TAPS_PER_PHASE // 2
     for channel in samples:

@@ -65,13 +65,13 @@ def test_ramp_keeps_constant_stretches_exact():
 def test_mood_curve_per_frame_and_neutral_after_the_end():
     curve = MoodCurve(frame_rate_hz=Fraction(25), valence=np.array([0.5, -0.5]), arousal=np.array([0.1, 0.2]),
                       intensity=np.array([1.0, 0.5]))
-    valence, arousal, intensity = mood_at(curve, np.array([0.01, 0.05, 0.09]))
+    valence, _, intensity = mood_at(curve, np.array([0.01, 0.05, 0.09]))
     assert valence.tolist() == [0.5, -0.5, 0.0]
     assert intensity.tolist() == [1.0, 0.5, 0.0]
 
 
 def test_gaps_between_segments_are_neutral():
-    valence, _, intensity = mood_at([MoodSegment(1, 2, **SAD)], np.array([0.5, 1.5, 2.5]))
+    _, _, intensity = mood_at([MoodSegment(1, 2, **SAD)], np.array([0.5, 1.5, 2.5]))
     assert intensity.tolist() == [0.0, 1.0, 0.0]
 
 

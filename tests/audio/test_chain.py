@@ -16,7 +16,8 @@ HAPPY = dict(valence=0.9, arousal=0.9, emotion="happy")
 CLICK_BOUND = 1.05
 
 
-def run_chain(clip, moods, style=SoundtrackStyle(), block_size=1024, reference_lufs=-20.0):
+def run_chain(clip, moods, style=None, block_size=1024, reference_lufs=-20.0):
+    style = style or SoundtrackStyle()
     auto = chain_automation(moods, clip.samples.shape[1], clip.sample_rate, style, reference_lufs)
     return apply_mood_chain(clip.samples, clip.sample_rate, clip.layout, auto, style, block_size)
 

@@ -58,5 +58,5 @@ def test_limiter_holds_the_ceiling_with_a_smooth_gain():
 
 def test_limiter_leaves_quiet_audio_alone():
     x = (np.random.default_rng(0).standard_normal((1, RATE)) * 0.01).astype(np.float32)
-    y, reduction_db, peak_dbtp = limit_true_peak(x, RATE, ceiling_dbtp=-1.0)
+    y, reduction_db, _ = limit_true_peak(x, RATE, ceiling_dbtp=-1.0)
     assert reduction_db == 0.0 and np.array_equal(x, y)
