@@ -5,8 +5,8 @@ import os
 import click
 
 from render.cli import cli
+from render.cli.grade import grade_options, look_options
 from render.errors import MoodgradeError
-from render.grading import GradeRecipe
 from render.server.server import TOKEN_ENV, ServerConfig, print_ready, run_server
 
 
@@ -20,8 +20,7 @@ from render.server.server import TOKEN_ENV, ServerConfig, print_ready, run_serve
 @click.option("--tcp", "tcp_port", type=click.IntRange(0, 65535), default=None,
               help=f"Also listen on 127.0.0.1:PORT (0: any free port); clients must send the token "
                    f"(${TOKEN_ENV}, else a new one is printed).")
-@click.option("--backend", type=click.Choice(["auto", "cuda", "opencl", "numpy"]), default="auto",
-              show_default=True, help="Where grades run.")
+@look_options
 @click.option("--cache-mb", type=click.IntRange(16, 1 << 20), default=512, show_default=True,
               help="Memory for decoded and graded frames, all clients together.")
 @click.option("--prefetch", "prefetch_frames", type=click.IntRange(0, 256), default=8, show_default=True,
@@ -29,14 +28,20 @@ from render.server.server import TOKEN_ENV, ServerConfig, print_ready, run_serve
 @click.option("--max-clients", type=click.IntRange(1, 4096), default=64, show_default=True)
 @click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Seconds a client may stay silent before it is dropped.")
-def serve(roots, socket_path, no_unix, tcp_port, backend, cache_mb, prefetch_frames, max_clients,
-          idle_timeout_s) -> None:
-    """Serve graded frames to editors and players over a local socket until SIGTERM or Ctrl-C."""
+def serve(roots, socket_path, no_unix, tcp_port, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id,
+          grade_file, assignments, backend, no_audio, loudness_lufs, cache_dir, cache_mb, prefetch_frames,
+          max_clients, idle_timeout_s) -> None:
+    """Serve graded frames to editors and players over a local socket until SIGTERM or Ctrl-C.
+
+    The look options set every new session's grade (clients change theirs with `set`);
+    the sound options are accepted for symmetry with `grade` and unused (no audio is served).
+    """
     if no_unix and tcp_port is None:
         raise MoodgradeError("--no-unix needs --tcp PORT: there would be nothing to listen on")
     token = os.environ.get(TOKEN_ENV) or None
+    grade = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file, assignments,
+                          backend, no_audio, loudness_lufs, cache_dir)
     config = ServerConfig(roots=tuple(roots), socket_path=socket_path, unix=not no_unix, tcp_port=tcp_port,
-                          token=token, recipe=GradeRecipe(backend=None if backend == "auto" else backend),
-                          cache_mb=cache_mb, prefetch_frames=prefetch_frames, max_clients=max_clients,
-                          idle_timeout_s=idle_timeout_s)
+                          token=token, grade=grade, cache_mb=cache_mb, prefetch_frames=prefetch_frames,
+                          max_clients=max_clients, idle_timeout_s=idle_timeout_s)
     run_server(config, on_ready=lambda server, addresses: print_ready(server, addresses, token_shown=token is None))

@@ -10,6 +10,7 @@ nothing for ``idle_timeout_s`` is dropped.
 """
 
 import asyncio
+import dataclasses
 import hmac
 import os
 import secrets
@@ -22,12 +23,12 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from render.errors import MoodgradeError
-from render.grading import GradeRecipe
+from render.mood_grade import GradeOptions
 from render.server import protocol
 from render.server.frames import FrameCache, encode_frame, resize, scaled_size
 from render.server.protocol import FRAME_FORMATS, PROTOCOL_VERSION, ProtocolError, field
 from render.server.roots import Roots
-from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Look, Session, ops_from_values
+from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Session
 from render.server.sockets import claim_socket_path, default_socket_path, private_folder, size_send_buffer
 from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_frame, y4m_header
 
@@ -45,7 +46,7 @@ class ServerConfig:
     unix: bool = True
     tcp_port: int | None = None
     token: str | None = None
-    recipe: GradeRecipe = GradeRecipe()
+    grade: GradeOptions = GradeOptions()   # each session's settings until its first ``set``
     cache_mb: int = 512                 # decoded + graded frames, all sessions together
     prefetch_frames: int = 8
     workers: int = dataclass_field(default_factory=lambda: os.cpu_count() or 2)
@@ -254,21 +255,16 @@ class PreviewServer:
     async def _open(self, conn: _Connection, request: dict, rid) -> None:
         path = self.roots.resolve(request.get("path"))
         analyze = field(request, "analyze", bool, False)
-        session = await self._run(Session, path, self.config.recipe, self.decoded, self.graded,
+        session = await self._run(Session, path, self.config.grade, self.decoded, self.graded,
                                   self._prefetch_pool, self.config.prefetch_frames)
         conn.close_session()
         conn.session = session
-        mood_status = "not_analyzed"
         if analyze:
-            try:
-                await self._run(session.load_timeline)
-                mood_status = "analyzed"
-            except ProtocolError as exc:
-                mood_status = exc.code
+            await self._run(session.load_timeline)
         info = session.source.info.to_dict()
         info["path"] = str(path)
         await conn.send({"ok": True, "id": rid, "op": "open", "info": info, "mood": session.mood_summary(),
-                         "mood_status": mood_status, "settings": session.settings()})
+                         "settings": session.settings()})
 
     async def _frame(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
@@ -299,22 +295,37 @@ class PreviewServer:
 
     async def _set(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
-        look = session.look
+        changes = {}
         if "preset" in request:
             preset = request["preset"]
             if preset is not None and (not isinstance(preset, str) or not PRESET_NAME.fullmatch(preset)):
                 raise ProtocolError("bad_request", "field 'preset' must be a preset name or null")
-            look = Look(preset, look.intensity, look.mood)
+            changes["preset"] = preset
         if "intensity" in request:
-            look = Look(look.preset, field(request, "intensity", float, ..., low=0.0, high=1.0), look.mood)
+            changes["intensity"] = field(request, "intensity", float, ..., low=0.0, high=1.0)
         if "mood" in request:
-            mood = request["mood"]
-            if mood is not None and mood not in EMOTIONS:
-                raise ProtocolError("bad_request", f"field 'mood' must be null or one of {', '.join(EMOTIONS)}")
-            look = Look(look.preset, look.intensity, mood)
-        backend = field(request, "backend", str, None, choices=BACKENDS)
-        ops = ops_from_values(request["ops"]) if "ops" in request else None
-        settings = await self._run(lambda: session.configure(look=look, ops=ops, backend=backend))
+            mood = request["mood"] or "auto"
+            if mood != "auto" and mood not in EMOTIONS:
+                raise ProtocolError("bad_request", f"field 'mood' must be auto, null or one of {', '.join(EMOTIONS)}")
+            changes["mood"] = mood
+        if "ops" in request:
+            ops = request["ops"] or []
+            if not isinstance(ops, list) or len(ops) > 64 or not all(isinstance(a, str) and len(a) < 256 for a in ops):
+                raise ProtocolError("bad_request", "field 'ops' must be a list of OP.KEY=VALUE strings")
+            changes["assignments"] = tuple(ops)
+        for name in ("lut", "cdl", "grade_file"):           # files, confined to the roots like clips
+            if name in request:
+                changes[name] = None if request[name] is None else str(self.roots.resolve(request[name]))
+        if "cdl_id" in request:
+            changes["cdl_id"] = field(request, "cdl_id", str, None)
+        if "lut_interpolation" in request:
+            changes["lut_interpolation"] = field(request, "lut_interpolation", str, ...,
+                                                 choices=("tetrahedral", "trilinear"))
+        if "backend" in request:
+            backend = field(request, "backend", str, ..., choices=BACKENDS)
+            changes["backend"] = None if backend == "auto" else backend
+        options = dataclasses.replace(session.options, **changes)
+        settings = await self._run(session.configure, options)
         await conn.send({"ok": True, "id": rid, "op": "set", "settings": settings})
 
     async def _y4m(self, conn: _Connection, request: dict, rid) -> None:

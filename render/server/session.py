@@ -6,9 +6,9 @@ so a shared decoder would have to seek back and forth under one lock and
 clients would wait on each other. What sessions share is the server's cache of
 decoded frames (keyed by the file's real path, size and mtime, and the frame
 index), so fifty clients on the same clip decode each frame once. Graded
-frames go to a second cache keyed by session and grade generation. After each
-request the next ``prefetch_frames`` frames are decoded and graded on a
-background thread, so sequential playback is served from memory.
+frames go to a second cache keyed by session and grade generation. While a
+client plays (asks for n, then n + 1), the next ``prefetch_frames`` frames are
+decoded and graded on a background thread, so playback is served from memory.
 """
 
 import dataclasses
@@ -20,63 +20,25 @@ from pathlib import Path
 
 import numpy as np
 
+from render.emotion.labels import EMOTIONS
+from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
 from render.io.source import VideoFrame, open_source
+from render.looks.preset import load_preset
+from render.mood_grade import GradeOptions, grade_recipe, mood_timeline
 from render.server.frames import FrameCache
 from render.server.protocol import ProtocolError
 
-try:   # the emotion labels land with the mood timeline (branch `scene`)
-    from render.emotion.labels import EMOTIONS
-except ImportError:
-    EMOTIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
-
-PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")     # a name, never a path
 BACKENDS = ("auto", "cuda", "opencl", "numpy")
-# Session settings handed to GradeRecipe as soon as it has a field of that name.
-LOOK_FIELDS = ("preset", "intensity", "mood")
 _session_ids = itertools.count(1)
-
-
-@dataclasses.dataclass(frozen=True)
-class Look:
-    """What the client chose: ``preset`` name, ``intensity`` 0..1 of the look, ``mood`` override."""
-
-    preset: str | None = None
-    intensity: float = 1.0
-    mood: str | None = None          # one of EMOTIONS, or None to follow the clip's mood
-
-
-def wired_look_fields() -> list[str]:
-    """The look fields that reach the grade today (those GradeRecipe has)."""
-    names = {f.name for f in dataclasses.fields(GradeRecipe)}
-    return [k for k in LOOK_FIELDS if k in names]
-
-
-def recipe_with_look(recipe: GradeRecipe, look: Look) -> GradeRecipe:
-    """``recipe`` with the look's fields that GradeRecipe has (the others stay in the session)."""
-    return dataclasses.replace(recipe, **{k: getattr(look, k) for k in wired_look_fields()})
-
-
-def ops_from_values(values) -> tuple:
-    """Op instances from the ``set`` request's ``ops`` (a mapping, as in a grade TOML file)."""
-    try:
-        from render.ops.grade_file import grade_from_mapping
-    except ImportError:
-        raise ProtocolError("not_available", "op values cannot be set yet: render.ops.grade_file "
-                                             "is not in this build") from None
-    if not isinstance(values, dict):
-        raise ProtocolError("bad_request", "field 'ops' must be an object of op values")
-    try:
-        return tuple(grade_from_mapping(values))
-    except MoodgradeError as exc:
-        raise ProtocolError("grade", f"ops: {exc}") from None
 
 
 class Session:
     """An open clip with its grade; thread-safe (decoding and grading hold the session's decode lock)."""
 
-    def __init__(self, path: Path, recipe: GradeRecipe, decoded: FrameCache, graded: FrameCache,
+    def __init__(self, path: Path, options: GradeOptions, decoded: FrameCache, graded: FrameCache,
                  prefetch_pool: Executor, prefetch_frames: int = 8):
         self.id = next(_session_ids)
         self.path = path
@@ -91,13 +53,18 @@ class Session:
         self._decode_lock = threading.Lock()    # the decoder and the grade; held for a whole frame
         self._state_lock = threading.Lock()     # users, prefetch ticket, closing; never held for long
         self._prefetch_ticket = 0
+        self._last_request = -2
         self._closed = False
         self._users = 1
-        self.timeline = None
-        self.base_recipe = recipe
-        self.look = Look()
-        graded_recipe = recipe_with_look(recipe, self.look)
-        self._grade = (0, graded_recipe, make_process(graded_recipe))
+        self._timelines: dict[str, MoodTimeline] = {}   # by mood option ("auto", or a forced emotion)
+        self.timeline: MoodTimeline | None = None       # the one the current grade follows
+        self.options = options
+        try:
+            recipe = self._recipe(options)
+            self._grade = (0, recipe, make_process(recipe))
+        except BaseException:
+            self.source.close()
+            raise
 
     # ------------------------------------------------------------------ info
     @property
@@ -106,28 +73,32 @@ class Session:
 
     def settings(self) -> dict:
         """The session's grade settings as the protocol reports them."""
-        generation, recipe, _ = self._grade
-        return {"generation": generation, "preset": self.look.preset, "intensity": self.look.intensity,
-                "mood": self.look.mood, "backend": recipe.backend or "auto", "ops": len(recipe.ops),
-                "wired": ["backend", "ops", *wired_look_fields()]}
+        o = self.options
+        return {"generation": self._grade[0], "preset": o.preset, "intensity": o.intensity, "mood": o.mood,
+                "ops": list(o.assignments), "lut": o.lut, "cdl": o.cdl, "cdl_id": o.cdl_id,
+                "grade_file": o.grade_file, "backend": o.backend or "auto"}
 
     # ----------------------------------------------------------------- grade
-    def configure(self, *, look: Look | None = None, ops: tuple | None = None, backend: str | None = None) -> dict:
-        """Change the grade; the new process is built before it replaces the old one (errors leave it)."""
-        look = look or self.look
-        base = self.base_recipe
-        if ops is not None:
-            base = dataclasses.replace(base, ops=ops)
-        if backend is not None:
-            base = dataclasses.replace(base, backend=None if backend == "auto" else backend)
-        recipe = recipe_with_look(base, look)
+    def _recipe(self, options: GradeOptions) -> GradeRecipe:
+        """The recipe ``moodgrade grade`` builds for these options (render.mood_grade), timeline cached."""
+        try:
+            preset = load_preset(options.preset) if options.preset else None
+            timeline = self.load_timeline(options.mood) if preset else None
+            return grade_recipe(options, timeline, preset)
+        except MoodgradeError as exc:
+            raise ProtocolError("grade", str(exc)) from None
+
+    def configure(self, options: GradeOptions) -> dict:
+        """Grade with ``options`` from now on; the new process is built before it replaces the old one,
+        so a refused change leaves the session as it was. May analyse the clip (slow the first time)."""
+        recipe = self._recipe(options)
         try:
             process = make_process(recipe)
         except MoodgradeError as exc:
             raise ProtocolError("grade", str(exc)) from None
         with self._state_lock:
             generation = self._grade[0] + 1
-            self.base_recipe, self.look = base, look
+            self.options = options
             self._grade = (generation, recipe, process)
             self._prefetch_ticket += 1
         self._graded.discard(lambda key: key[0] != self.id or key[1] == generation)
@@ -167,12 +138,15 @@ class Session:
         return frame
 
     def prefetch_after(self, n: int) -> None:
-        """Decode and grade the frames after ``n`` in the background (cancels an older prefetch)."""
-        if self._prefetch_frames <= 0:
-            return
+        """After a request for ``n``: when it follows the previous request (playback), decode and grade
+        the next frames in the background; after a jump (scrubbing), stop reading ahead, since the
+        read-ahead of a random position mostly competes with the next request for the CPU."""
         with self._state_lock:
             self._prefetch_ticket += 1
             ticket = self._prefetch_ticket
+            playing, self._last_request = n == self._last_request + 1, n
+        if self._prefetch_frames <= 0 or not playing:
+            return
         stop = min(n + 1 + self._prefetch_frames, self.frame_count)
         self._prefetch_pool.submit(self._prefetch, range(n + 1, stop), ticket)
 
@@ -186,15 +160,13 @@ class Session:
                 return
 
     # ------------------------------------------------------------------ mood
-    def load_timeline(self):
-        """Analyse the clip's mood (cached by the analysis itself) and keep the timeline."""
-        try:
-            from render.emotion.analyze import analyze_file
-        except ImportError:
-            raise ProtocolError("not_available", "mood timelines are not available in this build "
-                                                 "(render.emotion.timeline is missing)") from None
-        if self.timeline is None:
-            self.timeline = analyze_file(self.path)
+    def load_timeline(self, mood: str | None = None) -> MoodTimeline:
+        """The clip's mood timeline for ``mood`` ("auto", or an emotion forced on the whole clip;
+        default: the session's); analysed once (and cached on disk by the analysis)."""
+        mood = mood or self.options.mood
+        if mood not in self._timelines:
+            self._timelines[mood] = mood_timeline(self.path, mood, cache_dir=self.options.cache_dir)
+        self.timeline = self._timelines[mood]
         return self.timeline
 
     def mood_at(self, n: int) -> dict | None:

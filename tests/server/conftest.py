@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from render.mood_grade import GradeOptions
 from render.server.server import ServerConfig, ServerThread
 
 SERVE = ["-c", "import render.cli.serve; from render.cli import main; raise SystemExit(main())", "serve"]
@@ -35,11 +36,17 @@ def socket_dir():
     folder.rmdir()
 
 
+@pytest.fixture(scope="session")
+def analysis_cache(tmp_path_factory):
+    """Mood timelines of the test clips, cached across tests (never in the user's cache)."""
+    return tmp_path_factory.mktemp("analysis-cache")
+
+
 @pytest.fixture()
-def server(media_root, socket_dir):
+def server(media_root, socket_dir, analysis_cache):
     """A server on a thread: Unix socket plus TCP with the token ``secret``."""
     config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), tcp_port=0,
-                          token="secret", cache_mb=64, workers=2)
+                          token="secret", cache_mb=64, workers=2, grade=GradeOptions(cache_dir=str(analysis_cache)))
     with ServerThread(config) as running:
         yield running
 

@@ -8,7 +8,6 @@ import socket
 import struct
 import time
 
-
 from render.client import PreviewClient
 from render.server.protocol import pack, pack_json
 from render.server.server import ServerConfig, ServerThread

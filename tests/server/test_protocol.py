@@ -48,21 +48,29 @@ def test_stream_sends_the_range_in_order(server, reference):
         assert client.frame(0)[0]["n"] == 0       # the connection is usable afterwards
 
 
-def test_set_changes_the_session_and_rejects_bad_values(server):
+def test_set_changes_the_grade_and_rejects_bad_values(server, media_root):
     with PreviewClient.connect(server.addresses[0]) as client:
         client.open("clip.mp4")
-        settings = client.set(preset="noir", intensity=0.25, mood="sad")
-        assert (settings["preset"], settings["intensity"], settings["mood"]) == ("noir", 0.25, "sad")
-        assert settings["generation"] == 1 and "backend" in settings["wired"]
-        assert client.frame(4)[0]["generation"] == 1
-        assert client.set(mood=None)["mood"] is None
+        plain = client.frame(4)[1]
+        settings = client.set(preset="noir", intensity=0.25, mood="sad", ops=["exposure.exposure_ev=0.3"])
+        assert settings == {**settings, "preset": "noir", "intensity": 0.25, "mood": "sad",
+                            "ops": ["exposure.exposure_ev=0.3"], "generation": 1}
+        header, graded = client.frame(4)
+        assert header["generation"] == 1 and header["mood"]["dominant"] == "sad"
+        assert graded.std(axis=2).max() < 3 < plain.std(axis=2).max()     # noir is black and white
+        assert client.set(mood=None)["mood"] == "auto"
         for bad, code in [({"intensity": 1.5}, "bad_request"), ({"intensity": "high"}, "bad_request"),
                           ({"mood": "elated"}, "bad_request"), ({"preset": "../x"}, "bad_request"),
+                          ({"preset": "no-such-look"}, "grade"), ({"ops": ["exposure.exposure_ev=99"]}, "grade"),
+                          ({"ops": "exposure.exposure_ev=1"}, "bad_request"), ({"ops": ["warp.speed=9"]}, "grade"),
+                          ({"lut": "/etc/passwd"}, "forbidden"), ({"lut": "clip.mp4"}, "grade"),
                           ({"backend": "quantum"}, "bad_request")]:
             with pytest.raises(PreviewError) as error:
                 client.set(**bad)
-            assert error.value.code == code
-        assert client.set()["intensity"] == 0.25     # failed requests changed nothing
+            assert error.value.code == code, bad
+        assert client.set() == {**settings, "mood": "auto", "generation": 3}    # refused sets changed nothing
+        client.set(preset=None, ops=[])
+        assert np.array_equal(client.frame(4)[1], plain)
 
 
 def test_errors_are_answered_and_the_session_goes_on(server):
@@ -84,25 +92,10 @@ def test_errors_are_answered_and_the_session_goes_on(server):
         assert client.frame(29)[0]["n"] == 29
 
 
-def test_timeline_without_the_mood_engine_is_a_clear_error(server):
-    try:
-        import render.emotion.analyze  # noqa: F401
-        pytest.skip("the mood engine is present; see test_timeline_with_the_mood_engine")
-    except ImportError:
-        pass
-    with PreviewClient.connect(server.addresses[0]) as client:
-        assert client.open("clip.mp4", analyze=True)["mood_status"] == "not_available"
-        with pytest.raises(PreviewError) as error:
-            client.timeline()
-        assert error.value.code == "not_available" and "not available" in str(error.value)
-
-
-def test_timeline_with_the_mood_engine(server, tmp_path, monkeypatch):
-    pytest.importorskip("render.emotion.analyze", reason="the mood engine is not in this build yet")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+def test_open_with_analysis_and_the_timeline(server):
     with PreviewClient.connect(server.addresses[0]) as client:
         opened = client.open("clip.mp4", analyze=True)
-        assert opened["mood_status"] == "analyzed" and opened["mood"]["dominant"] in client.hello["emotions"]
+        assert opened["mood"]["dominant"] in client.hello["emotions"] and opened["mood"]["shots"] >= 1
         timeline = client.timeline()
         assert timeline["schema"] == "moodgrade.timeline/1" and len(timeline["frames"]["time_s"]) == 30
         mood = client.frame(5)[0]["mood"]
