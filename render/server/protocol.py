@@ -24,8 +24,8 @@ class ProtocolError(MoodgradeError):
 
     Codes: ``bad_request`` (malformed), ``unauthorized``, ``unsupported_version``,
     ``unknown_op``, ``forbidden`` (path outside the roots), ``not_found``, ``no_clip``,
-    ``out_of_range``, ``too_large``, ``not_available``, ``busy``, ``media`` (unreadable media),
-    ``grade`` (the grade could not be built or run).
+    ``out_of_range``, ``too_large``, ``too_large_message``, ``busy``, ``media`` (unreadable
+    media), ``grade`` (the grade could not be built or run).
     """
 
     def __init__(self, code: str, message: str):
