@@ -90,7 +90,10 @@ def bad_bodies(rng: random.Random, root) -> list[tuple[bytes, str]]:
         (req(op="stream", start=20, stop=10), "bad_request"), (req(op="stream", start=0, stop=10 ** 9), "bad_request"),
         (req(op="y4m", chroma="411"), "bad_request"), (req(op="y4m", transport="udp"), "bad_request"),
         (req(op="set", mood="ecstatic"), "bad_request"), (req(op="set", preset=["x"]), "bad_request"),
-        (req(op="set", intensity=-0.1), "bad_request"), (req(op="set", ops="exposure=99"), None),
+        (req(op="set", intensity=-0.1), "bad_request"), (req(op="set", ops="exposure=99"), "bad_request"),
+        (req(op="set", ops=["exposure.exposure_ev=99"]), "grade"), (req(op="set", preset="no-such-look"), "grade"),
+        (req(op="set", lut="/etc/passwd"), "forbidden"), (req(op="set", cdl="../x.cdl"), "forbidden"),
+        (req(op="set", grade_file="escape-file"), "forbidden"), (req(op="set", ops=["x"] * 1000), "bad_request"),
         (req(op="open", path=12), "bad_request"), (req(op="open", path=["clip.mp4"]), "bad_request"),
         (req(op="hello", version=1), None),
     ]
