@@ -141,3 +141,27 @@ def test_unread_streams_expire_and_leave_no_socket_files(media_root, socket_dir)
         assert not os.path.exists(waiting)
         client.y4m(0, 5, transport="unix")                  # still waiting at shutdown
     assert sorted(p.name for p in socket_dir.iterdir()) == []
+
+
+def test_a_set_during_playback_shows_on_later_frames(media_root, socket_dir, analysis_cache):
+    """The stream follows the session live: black-and-white after ``set preset=noir``."""
+    import socket
+
+    from render.mood_grade import GradeOptions
+    from render.server.server import ServerConfig, ServerThread
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"),
+                          write_buffer_bytes=64 << 10, grade=GradeOptions(cache_dir=str(analysis_cache)))
+    frame_bytes = len(b"FRAME\n") + 320 * 180 * 3
+    with ServerThread(config) as server, PreviewClient.connect(server.addresses[0]) as client:
+        client.open("clip.mp4")
+        url = client.y4m(0, 30)["url"]
+        reader = socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=30)
+        stream = reader.makefile("rb")
+        assert stream.readline().startswith(b"YUV4MPEG2 W320 H180 ")
+        first = stream.read(frame_bytes)
+        client.set(preset="noir")
+        frames = [first] + [stream.read(frame_bytes) for _ in range(29)]
+        reader.close()
+    chroma = [np.frombuffer(f[6:], np.uint8)[320 * 180:] for f in frames]
+    assert np.abs(chroma[0].astype(int) - 128).max() > 20              # colour before
+    assert np.abs(chroma[-1].astype(int) - 128).max() <= 1             # black and white after
