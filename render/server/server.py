@@ -5,8 +5,8 @@ Decoding, grading and encoding run on a shared thread pool (prefetch on a
 pool of its own, so read-ahead never delays a request), and every reply is
 written through a bounded buffer that must drain within ``write_timeout_s``:
 a slow or vanished client is dropped without stalling the others. A started
-message must arrive whole within ``message_timeout_s``; a client that says
-nothing for ``idle_timeout_s`` is dropped.
+message must arrive whole within ``message_timeout_s``, and so must the first
+(``hello``); a client that then says nothing for ``idle_timeout_s`` is dropped.
 """
 
 import asyncio
@@ -196,8 +196,8 @@ class PreviewServer:
         except (ConnectionError, TimeoutError, OSError):
             pass
 
-    async def _read_message(self, reader: asyncio.StreamReader) -> bytes:
-        head = await asyncio.wait_for(reader.readexactly(4), self.config.idle_timeout_s)
+    async def _read_message(self, reader: asyncio.StreamReader, idle_timeout_s: float) -> bytes:
+        head = await asyncio.wait_for(reader.readexactly(4), idle_timeout_s)
         (length,) = protocol.LENGTH.unpack(head)
         if length > protocol.MAX_REQUEST_BYTES:
             raise ProtocolError("too_large_message",
@@ -206,7 +206,9 @@ class PreviewServer:
 
     async def _serve_client(self, reader: asyncio.StreamReader, conn: _Connection) -> None:
         while True:
-            body = await self._read_message(reader)
+            # Until its hello, a client gets message_timeout_s: silent strangers cannot hold places.
+            body = await self._read_message(reader, self.config.idle_timeout_s if conn.authorised
+                                            else self.config.message_timeout_s)
             request_id, request = None, {}
             try:
                 request = protocol.parse_request(body)

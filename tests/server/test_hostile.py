@@ -184,13 +184,16 @@ def test_a_thousand_hostile_messages(media_root, socket_dir, tmp_path):
 
 
 def test_silent_and_half_sent_clients_time_out(media_root, socket_dir):
-    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"),
-                          idle_timeout_s=0.5, message_timeout_s=0.5)
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), tcp_port=0,
+                          idle_timeout_s=1.0, message_timeout_s=0.5)
     with ServerThread(config) as server:
         silent, half = Raw(server.addresses[0]), Raw(server.addresses[0])
+        stranger = Raw(server.addresses[1], hello=False)          # never says hello
         half.send(struct.pack(">I", 50) + b'{"op"')
         started = time.monotonic()
-        assert silent.closed() and half.closed()
+        assert stranger.closed() and half.closed()
+        assert time.monotonic() - started < 0.9                  # message_timeout_s, not idle_timeout_s
+        assert silent.closed()
         assert time.monotonic() - started < 5
         with PreviewClient.connect(server.addresses[0]) as client:
             assert client.open("clip.mp4")["ok"]
