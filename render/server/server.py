@@ -30,7 +30,8 @@ from render.server.protocol import FRAME_FORMATS, PROTOCOL_VERSION, ProtocolErro
 from render.server.roots import Roots
 from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Session
 from render.server.sockets import claim_socket_path, default_socket_path, private_folder, size_send_buffer
-from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_frame, y4m_header
+from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_header
+from render.server.y4m_stream import Y4mStream
 
 TOKEN_ENV = "MOODGRADE_TOKEN"
 _FATAL = {"unauthorized", "unsupported_version", "too_large_message"}
@@ -100,7 +101,7 @@ class PreviewServer:
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()
         self._connections: set[_Connection] = set()
-        self.y4m_waiting: set[_Y4mStream] = set()       # y4m streams whose reader has not come yet
+        self.y4m_waiting: set[Y4mStream] = set()       # y4m streams whose reader has not come yet
         self.socket_path: Path | None = None
         self.tcp_port: int | None = None
         self._stopped: asyncio.Event | None = None
@@ -162,18 +163,19 @@ class PreviewServer:
         self._prefetch_pool.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _track_current_task(self) -> None:
+    def track_current_task(self) -> None:
         """Remember the running client task, so that shutdown can cancel it."""
         task = asyncio.current_task()
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, fn, *args):
+    async def run_in_pool(self, fn, *args):
+        """``fn(*args)`` on the server's thread pool."""
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     # ------------------------------------------------------------- clients
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transport: str) -> None:
-        self._track_current_task()
+        self.track_current_task()
         size_send_buffer(writer, self.config.write_buffer_bytes)
         conn = _Connection(self, writer, transport)
         self._connections.add(conn)
@@ -257,12 +259,12 @@ class PreviewServer:
     async def _open(self, conn: _Connection, request: dict, rid) -> None:
         path = self.roots.resolve(request.get("path"))
         analyze = field(request, "analyze", bool, False)
-        session = await self._run(Session, path, self.config.grade, self.decoded, self.graded,
+        session = await self.run_in_pool(Session, path, self.config.grade, self.decoded, self.graded,
                                   self._prefetch_pool, self.config.prefetch_frames)
         conn.close_session()
         conn.session = session
         if analyze:
-            await self._run(session.load_timeline)
+            await self.run_in_pool(session.load_timeline)
         info = session.source.info.to_dict()
         info["path"] = str(path)
         await conn.send({"ok": True, "id": rid, "op": "open", "info": info, "mood": session.mood_summary(),
@@ -272,7 +274,7 @@ class PreviewServer:
         session = conn.require_session()
         n = field(request, "n", int, ..., low=0)
         options = _frame_options(request)
-        frame, payload, (width, height) = await self._run(_render_frame, session, n, *options)
+        frame, payload, (width, height) = await self.run_in_pool(_render_frame, session, n, *options)
         session.prefetch_after(n)
         await conn.send(_frame_header(rid, "frame", session, frame, options[0], width, height), payload)
 
@@ -281,14 +283,14 @@ class PreviewServer:
         start, stop = _frame_range(request, session.frame_count)
         options = _frame_options(request)
         for n in range(start, stop):
-            frame, payload, (width, height) = await self._run(_render_frame, session, n, *options)
+            frame, payload, (width, height) = await self.run_in_pool(_render_frame, session, n, *options)
             session.prefetch_after(n)
             await conn.send(_frame_header(rid, "stream", session, frame, options[0], width, height), payload)
         await conn.send({"ok": True, "id": rid, "op": "stream", "done": True, "frames": stop - start})
 
     async def _timeline(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
-        timeline = await self._run(session.load_timeline)
+        timeline = await self.run_in_pool(session.load_timeline)
         reply = {"ok": True, "id": rid, "op": "timeline", "timeline": timeline.to_dict(),
                  "summary": session.mood_summary()}
         if len(protocol.pack_json(reply)) > protocol.MAX_REPLY_BYTES:
@@ -327,7 +329,7 @@ class PreviewServer:
             backend = field(request, "backend", str, ..., choices=BACKENDS)
             changes["backend"] = None if backend == "auto" else backend
         options = dataclasses.replace(session.options, **changes)
-        settings = await self._run(session.configure, options)
+        settings = await self.run_in_pool(session.configure, options)
         await conn.send({"ok": True, "id": rid, "op": "set", "settings": settings})
 
     async def _y4m(self, conn: _Connection, request: dict, rid) -> None:
@@ -341,7 +343,7 @@ class PreviewServer:
             raise ProtocolError("busy", "at most 4 y4m streams may wait for their reader")
         deep = session.source.rgb_format != "rgb24"
         header = y4m_header(video.width, video.height, video.frame_rate, chroma, deep)
-        stream = _Y4mStream(self, session.acquire(), range(start, stop), header, matrix, chroma)
+        stream = Y4mStream(self, session.acquire(), range(start, stop), header, matrix, chroma)
         url = await stream.listen(conn, transport)
         await conn.send({"ok": True, "id": rid, "op": "y4m", "url": url, "frames": stop - start,
                          "width": video.width, "height": video.height, "chroma": chroma, "matrix": matrix,
@@ -354,77 +356,6 @@ class PreviewServer:
 
     _handlers = {"hello": _hello, "open": _open, "frame": _frame, "stream": _stream, "timeline": _timeline,
                  "set": _set, "y4m": _y4m, "close": _close}
-
-
-class _Y4mStream:
-    """A one-shot listener: the first reader to connect gets the y4m stream, then it closes."""
-
-    def __init__(self, server: PreviewServer, session: Session, frames: range, header: bytes,
-                 matrix: str, chroma: str):
-        self.server, self.session, self.frames = server, session, frames
-        self.header, self.matrix, self.chroma = header, matrix, chroma
-        self.listener: asyncio.AbstractServer | None = None
-        self.conn: _Connection | None = None
-        self.path: Path | None = None
-        self.taken = False
-
-    async def listen(self, conn: _Connection, transport: str) -> str:
-        if transport == "unix":
-            folder = (self.server.socket_path or default_socket_path()).parent
-            private_folder(folder)
-            self.path = folder / f"y4m-{secrets.token_hex(8)}.sock"
-            old = os.umask(0o177)
-            try:
-                self.listener = await asyncio.start_unix_server(self._serve, str(self.path))
-            finally:
-                os.umask(old)
-            url = f"unix:{self.path}"
-        else:
-            self.listener = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-            url = f"tcp://127.0.0.1:{self.listener.sockets[0].getsockname()[1]}"
-        self.conn = conn
-        self.server.y4m_waiting.add(self)
-        asyncio.get_running_loop().call_later(self.server.config.y4m_accept_timeout_s, self.cancel)
-        return url
-
-    def cancel(self) -> None:
-        """Stop waiting for a reader (at expiry or shutdown); nothing happens once one came."""
-        if not self.taken:
-            self.taken = True
-            self.close_listener()
-            self.session.release()
-
-    def close_listener(self) -> None:
-        """Stop waiting for the reader (its socket file, if any, is removed)."""
-        self.listener.close()
-        self.server.y4m_waiting.discard(self)
-        if self.path is not None and self.path.exists():
-            self.path.unlink()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.server._track_current_task()
-        if self.taken:
-            writer.close()
-            return
-        self.taken = True
-        self.close_listener()
-        size_send_buffer(writer, self.server.config.write_buffer_bytes)
-        timeout = self.server.config.write_timeout_s
-        try:
-            writer.write(self.header)
-            for n in self.frames:
-                record = await self.server._run(self._record, n)
-                writer.write(record)
-                await asyncio.wait_for(writer.drain(), timeout)
-                self.session.prefetch_after(n)
-        except (ConnectionError, TimeoutError, OSError, MoodgradeError, asyncio.CancelledError):
-            writer.transport.abort()
-        finally:
-            writer.close()
-            self.session.release()
-
-    def _record(self, n: int) -> bytes:
-        return y4m_frame(self.session.frame(n).rgb, self.matrix, self.chroma)
 
 
 def _error(rid, code: str, message: str) -> dict:
