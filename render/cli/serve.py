@@ -1,5 +1,6 @@
 """``moodgrade serve``: the live preview server for editors (protocol in docs/protocol.md)."""
 
+import dataclasses
 import os
 
 import click
@@ -7,7 +8,16 @@ import click
 from render.cli import cli
 from render.cli.grade import grade_options, look_options
 from render.errors import MoodgradeError
+from render.looks.preset import load_preset
+from render.mood_grade import GradeOptions, grade_recipe
 from render.server.server import TOKEN_ENV, ServerConfig, print_ready, run_server
+
+
+def check_grade(grade: GradeOptions) -> None:
+    """Refuse a bad --preset, --op, --lut, --cdl or --grade-file at start, not at each client's open."""
+    if grade.preset:
+        load_preset(grade.preset)
+    grade_recipe(dataclasses.replace(grade, preset=None), None, None)
 
 
 @cli.command()
@@ -41,6 +51,7 @@ def serve(roots, socket_path, no_unix, tcp_port, preset, mood, intensity, lut, l
     token = os.environ.get(TOKEN_ENV) or None
     grade = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file, assignments,
                           backend, no_audio, loudness_lufs, cache_dir)
+    check_grade(grade)
     config = ServerConfig(roots=tuple(roots), socket_path=socket_path, unix=not no_unix, tcp_port=tcp_port,
                           token=token, grade=grade, cache_mb=cache_mb, prefetch_frames=prefetch_frames,
                           max_clients=max_clients, idle_timeout_s=idle_timeout_s)
