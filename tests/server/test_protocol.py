@@ -144,10 +144,9 @@ def test_refuses_a_shared_socket_folder(media_root, tmp_path):
     assert not (tmp_path / "p.sock").exists()
 
 
-@pytest.mark.parametrize("option, message", [(["--preset", "nope"], "unknown preset 'nope'"),
-                                             (["--op", "exposure.exposure_ev=99"], "outside the allowed range")])
-def test_a_bad_look_is_refused_at_start(media_root, socket_dir, option, message):
+def test_a_bad_look_is_refused_at_start(media_root, socket_dir):
     result = subprocess.run([sys.executable, *SERVE, "--root", str(media_root), "--socket",
-                             str(socket_dir / "p.sock"), *option], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+                             str(socket_dir / "p.sock"), "--preset", "nope"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "unknown preset 'nope'" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
