@@ -13,11 +13,11 @@ Output length equals input length: these plugins report no latency, and the reve
 tail that would ring past the end is faded out over the last ``TAIL_FADE_MS``.
 """
 
-import av
 import numpy as np
 import pedalboard
 
 from render.audio.automation import CONTROL_STEP, ChainAutomation
+from render.audio.channels import channel_names
 from render.audio.style import SoundtrackStyle
 
 TAIL_FADE_MS = 20.0
@@ -85,12 +85,7 @@ def _reverb(samples: np.ndarray, sample_rate: int, layout: str, style: Soundtrac
 def channel_groups(layout: str, channels: int) -> list[list[int]]:
     """Indices of the channels that share a reverb: each left channel with its right
     twin (FL+FR, BL+BR, SL+SR, ...), every other channel alone; LFE in no group."""
-    try:
-        names = [c.name for c in av.AudioLayout(layout).channels]
-    except (ValueError, av.FFmpegError):
-        names = []
-    if len(names) != channels:
-        names = ["FL", "FR"] if channels == 2 else [f"C{i}" for i in range(channels)]
+    names = channel_names(layout, channels)
     groups, paired = [], set()
     for i, name in enumerate(names):
         if name == "LFE" or i in paired:

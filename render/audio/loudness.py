@@ -7,10 +7,10 @@ are put in that order here (a silent centre stands in where a layout has none).
 
 import warnings
 
-import av
 import numpy as np
 import pyloudnorm
 
+from render.audio.channels import channel_names
 from render.errors import MoodgradeError
 
 GATE_BLOCK_S = 0.4          # BS.1770's gating block: shorter audio has no integrated loudness
@@ -37,9 +37,7 @@ def _bs1770_order(samples: np.ndarray, layout: str) -> np.ndarray:
     channels = samples.shape[0]
     if channels <= 2:
         return samples
-    names = [c.name for c in av.AudioLayout(layout).channels]
-    if len(names) != channels:
-        raise MoodgradeError(f"audio layout {layout!r} does not have {channels} channels")
+    names = channel_names(layout, channels)
     fronts = [names.index(n) for n in _FRONT if n in names]
     surrounds = [i for i, n in enumerate(names) if n in _SURROUND]
     others = [n for n in names if n not in _FRONT + _SURROUND + ("LFE",)]

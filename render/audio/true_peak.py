@@ -1,7 +1,8 @@
 """True peak (ITU-R BS.1770-4 Annex 2) on 4x-oversampled audio, and a true-peak limiter.
 
 Oversampling: a polyphase windowed-sinc interpolator (32 taps per phase, Kaiser
-beta 9): sine peaks come out within 0.02 dB up to 0.42 fs (20 kHz at 48 kHz).
+beta 9): sine peaks read within 0.04 dB up to 0.42 fs (20 kHz at 48 kHz), most
+of that the 4x grid missing the crest.
 The limiter is look-ahead, linked across channels: the gain each sample needs is
 computed from the oversampled peaks around it, held over the look-ahead window,
 released exponentially, smoothed by a moving average as long as the look-ahead

@@ -95,6 +95,8 @@ def test_reverb_groups_follow_the_layout():
     assert channel_groups("5.1", 6) == [[0, 1], [2], [4, 5]]           # FL+FR, FC, BL+BR; no LFE
     assert channel_groups("mono", 1) == [[0]]
     assert channel_groups("stereo", 2) == [[0, 1]]
+    assert channel_groups("quad", 4) == [[0, 1], [2, 3]]
+    assert channel_groups("6 channels", 6) == [[0, 1], [2], [4, 5]]         # FFmpeg's default for 6
 
 
 def test_lfe_gets_no_reverb():

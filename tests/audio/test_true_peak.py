@@ -15,11 +15,11 @@ def test_inter_sample_peak_of_a_quarter_rate_sine():
 
 
 @pytest.mark.parametrize("frequency_hz", [997.0, 5000.0, 11025.3, 15000.0, 20000.0])
-def test_sine_true_peak_within_0_02_db(frequency_hz):
+def test_sine_true_peak_within_0_04_db(frequency_hz):
     n = np.arange(RATE // 4)
-    for phase in (0.3, 1.1, np.pi / 4):
+    for phase in (0.3, 1.1, np.pi / 4, 2.0):
         x = 0.5 * np.sin(2 * np.pi * frequency_hz * n / RATE + phase)[None].astype(np.float32)
-        assert 20 * np.log10(peak_envelope(x)[100:-100].max() / 0.5) == pytest.approx(0.0, abs=0.02)
+        assert 20 * np.log10(peak_envelope(x)[100:-100].max() / 0.5) == pytest.approx(0.0, abs=0.04)
 
 
 def test_silence_and_empty_are_minus_infinity():
