@@ -56,12 +56,11 @@ def _automated_plugins(samples, sample_rate, automation, style, block_size) -> n
     board.process(np.zeros((samples.shape[0], block_size), np.float32), sample_rate, reset=False)
     table = np.stack([getattr(automation, name) for name in _PLUGIN_SETTINGS], axis=1)
     changes = np.flatnonzero(np.any(table[1:] != table[:-1], axis=1)) + 1
-    starts = np.concatenate(([0], changes)) * CONTROL_STEP
-    ends = np.concatenate((changes * CONTROL_STEP, [samples.shape[1]]))
+    starts = (np.concatenate(([0], changes)) * CONTROL_STEP).tolist()
+    ends = np.minimum(np.concatenate((changes * CONTROL_STEP, [samples.shape[1]])), samples.shape[1]).tolist()
     out = np.empty_like(samples)
-    for start, end, values in zip(starts, ends, table[np.concatenate(([0], changes))]):
-        end = min(end, samples.shape[1])
-        ratio, threshold_db, attack_ms, release_ms, low_db, high_db = (float(v) for v in values)
+    for start, end, values in zip(starts, ends, table[np.concatenate(([0], changes))].tolist()):
+        ratio, threshold_db, attack_ms, release_ms, low_db, high_db = values
         compressor.ratio, compressor.threshold_db = ratio, threshold_db
         compressor.attack_ms, compressor.release_ms = attack_ms, release_ms
         low.gain_db, high.gain_db = low_db, high_db

@@ -29,7 +29,8 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int, layout: str) -> float
     ordered = _bs1770_order(samples, layout)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lufs = pyloudnorm.Meter(sample_rate).integrated_loudness(ordered.T.astype(np.float64))
+        # (n, channels) in C order: pyloudnorm copies its input C-ordered, which is slow from F order
+        lufs = pyloudnorm.Meter(sample_rate).integrated_loudness(np.ascontiguousarray(ordered.T, np.float64))
     return float(lufs) if np.isfinite(lufs) else float("-inf")
 
 
