@@ -31,7 +31,7 @@ class SoundtrackResult:
     """The processed clip (same length, rate and layout as the input) and what it measures.
 
     measured_lufs: integrated loudness, LUFS (-inf silent, None shorter than 0.4 s);
-    measured_true_peak_dbtp: true peak on 4x-oversampled audio, dBTP (-inf silent);
+    measured_true_peak_dbtp: true peak on audio oversampled 4x (to >= 192 kHz), dBTP (-inf silent);
     input_lufs: the input's loudness; gain_db: the normalisation gain; limiter_reduction_db:
     the largest true-peak gain reduction; passes: normalise-and-limit passes; notes: what
     was skipped or could not be reached, in words.
@@ -62,8 +62,8 @@ def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | N
     if not 32 <= block_size <= 65536:
         raise MoodgradeError(f"block size {block_size} is outside 32..65536 samples")
     samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
-    if samples.ndim != 2 or not np.isfinite(samples).all():
-        raise MoodgradeError("audio: samples must be a finite (channels, n) array")
+    if samples.ndim != 2 or samples.shape[0] == 0 or not np.isfinite(samples).all():
+        raise MoodgradeError("audio: samples must be a finite (channels, n) array with channels >= 1")
     rate, layout = clip.sample_rate, clip.layout
     input_lufs = integrated_lufs(samples, rate, layout)
     automation = chain_automation(moods, samples.shape[1], rate, style, input_lufs)

@@ -125,6 +125,13 @@ def test_bad_options_are_one_line_errors(kwargs, words):
         process_soundtrack(music(seconds=1.0), MOODS, **kwargs)
 
 
+@pytest.mark.parametrize("samples", [np.full((2, 4800), np.nan, np.float32), np.zeros((0, 4800), np.float32),
+                                     np.zeros(4800, np.float32)])
+def test_bad_samples_are_one_line_errors(samples):
+    with pytest.raises(MoodgradeError, match="finite .channels, n. array"):
+        process_soundtrack(AudioClip(samples=samples, sample_rate=48000, layout="stereo"), MOODS)
+
+
 def test_render_file_keeps_audio_and_video_in_sync(make_clip, tmp_path):
     source = make_clip("audio_sync.mp4", frames=75, audio_channels=2)
     results = []
