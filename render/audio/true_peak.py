@@ -72,11 +72,14 @@ class Limited(NamedTuple):
 
 
 def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
-                    lookahead_ms: float = 5.0, release_ms: float = 150.0, max_passes: int = 4) -> Limited:
+                    lookahead_ms: float = 5.0, release_ms: float = 150.0, max_passes: int = 4,
+                    envelope: np.ndarray | None = None) -> Limited:
     """``samples`` float32 (channels, n) with its true peak brought to at most ``ceiling_dbtp``.
 
     Each pass limits to the ceiling less what the last pass overshot (the gain's own
     modulation can lift an inter-sample peak by a hair), at most ``max_passes``.
+    ``envelope``: ``peak_envelope(samples, sample_rate)`` if already known (it scales
+    with a constant gain, so a caller trying several gains measures once).
     """
     if samples.shape[1] == 0:
         return Limited(samples, 0.0, float("-inf"))
@@ -84,7 +87,8 @@ def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
     total_gain = np.ones(samples.shape[1])
     lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
     release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
-    envelope = peak_envelope(out, sample_rate)
+    if envelope is None:
+        envelope = peak_envelope(out, sample_rate)
     target_dbtp = ceiling_dbtp
     for _ in range(max_passes):
         if _db(envelope.max()) <= ceiling_dbtp:
