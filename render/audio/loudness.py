@@ -7,10 +7,10 @@ are put in that order here (a silent centre stands in where a layout has none).
 
 import warnings
 
-import av
 import numpy as np
 import pyloudnorm
 
+from render.audio.channels import channel_names
 from render.errors import MoodgradeError
 
 GATE_BLOCK_S = 0.4          # BS.1770's gating block: shorter audio has no integrated loudness
@@ -29,7 +29,8 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int, layout: str) -> float
     ordered = _bs1770_order(samples, layout)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lufs = pyloudnorm.Meter(sample_rate).integrated_loudness(ordered.T.astype(np.float64))
+        # (n, channels) in C order: pyloudnorm copies its input C-ordered, which is slow from F order
+        lufs = pyloudnorm.Meter(sample_rate).integrated_loudness(np.ascontiguousarray(ordered.T, np.float64))
     return float(lufs) if np.isfinite(lufs) else float("-inf")
 
 
@@ -37,9 +38,7 @@ def _bs1770_order(samples: np.ndarray, layout: str) -> np.ndarray:
     channels = samples.shape[0]
     if channels <= 2:
         return samples
-    names = [c.name for c in av.AudioLayout(layout).channels]
-    if len(names) != channels:
-        raise MoodgradeError(f"audio layout {layout!r} does not have {channels} channels")
+    names = channel_names(layout, channels)
     fronts = [names.index(n) for n in _FRONT if n in names]
     surrounds = [i for i, n in enumerate(names) if n in _SURROUND]
     others = [n for n in names if n not in _FRONT + _SURROUND + ("LFE",)]

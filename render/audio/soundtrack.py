@@ -14,7 +14,7 @@ from render.audio.automation import Moods, chain_automation
 from render.audio.chain import apply_mood_chain
 from render.audio.loudness import integrated_lufs
 from render.audio.style import SoundtrackStyle
-from render.audio.true_peak import Limited, limit_true_peak
+from render.audio.true_peak import Limited, limit_true_peak, peak_envelope
 from render.errors import MoodgradeError
 from render.io.source import AudioClip
 
@@ -31,7 +31,7 @@ class SoundtrackResult:
     """The processed clip (same length, rate and layout as the input) and what it measures.
 
     measured_lufs: integrated loudness, LUFS (-inf silent, None shorter than 0.4 s);
-    measured_true_peak_dbtp: true peak on 4x-oversampled audio, dBTP (-inf silent);
+    measured_true_peak_dbtp: true peak on audio oversampled 4x (to >= 192 kHz), dBTP (-inf silent);
     input_lufs: the input's loudness; gain_db: the normalisation gain; limiter_reduction_db:
     the largest true-peak gain reduction; passes: normalise-and-limit passes; notes: what
     was skipped or could not be reached, in words.
@@ -62,8 +62,8 @@ def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | N
     if not 32 <= block_size <= 65536:
         raise MoodgradeError(f"block size {block_size} is outside 32..65536 samples")
     samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
-    if samples.ndim != 2 or not np.isfinite(samples).all():
-        raise MoodgradeError("audio: samples must be a finite (channels, n) array")
+    if samples.ndim != 2 or samples.shape[0] == 0 or not np.isfinite(samples).all():
+        raise MoodgradeError("audio: samples must be a finite (channels, n) array with channels >= 1")
     rate, layout = clip.sample_rate, clip.layout
     input_lufs = integrated_lufs(samples, rate, layout)
     automation = chain_automation(moods, samples.shape[1], rate, style, input_lufs)
@@ -72,18 +72,23 @@ def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | N
     notes = []
     lufs = integrated_lufs(shaped, rate, layout)
     gain_db, passes = 0.0, 1
+    envelope = peak_envelope(shaped, rate)
     if lufs is None or lufs == -math.inf:
         notes.append("loudness not normalised: " + ("the clip is shorter than 0.4 s" if lufs is None
                                                     else "the clip is silent"))
-        limited = _limit(shaped, rate, true_peak_dbtp, style)
+        limited = _limit(shaped, envelope, rate, true_peak_dbtp, style)
     else:
-        gain_db = loudness_lufs - lufs
+        gain_db, slope, last = loudness_lufs - lufs, 1.0, None
         for passes in range(1, MAX_LOUDNESS_PASSES + 1):
-            limited = _limit(shaped * np.float32(10.0 ** (gain_db / 20.0)), rate, true_peak_dbtp, style)
+            gain = np.float32(10.0 ** (gain_db / 20.0))
+            limited = _limit(shaped * gain, envelope * gain, rate, true_peak_dbtp, style)
             lufs = integrated_lufs(limited.samples, rate, layout)
             if abs(lufs - loudness_lufs) <= LOUDNESS_TOLERANCE_LU:
                 break
-            gain_db += loudness_lufs - lufs
+            if last is not None and gain_db != last[0]:      # secant: the limiter eats part of each dB
+                slope = float(np.clip((lufs - last[1]) / (gain_db - last[0]), 0.1, 1.0))
+            last = (gain_db, lufs)
+            gain_db += (loudness_lufs - lufs) / slope
         else:
             notes.append(f"loudness reached {lufs:.2f} LUFS, not {loudness_lufs:g}: the {true_peak_dbtp:g} dBTP "
                          "ceiling holds it down")
@@ -108,9 +113,9 @@ def soundtrack_processor(moods: Moods, style: SoundtrackStyle | None = None, lou
     return process
 
 
-def _limit(samples, rate, ceiling_dbtp, style) -> Limited:
+def _limit(samples, envelope, rate, ceiling_dbtp, style) -> Limited:
     return limit_true_peak(samples, rate, ceiling_dbtp - TRUE_PEAK_MARGIN_DB,
-                           style.limiter_lookahead_ms, style.limiter_release_ms)
+                           style.limiter_lookahead_ms, style.limiter_release_ms, envelope=envelope)
 
 
 def _check_option(name: str, value: float, bounds: tuple[float, float], unit: str) -> None:

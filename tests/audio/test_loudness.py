@@ -42,6 +42,12 @@ def test_layouts_beyond_5_1_are_a_clear_error():
         integrated_lufs(np.zeros((8, RATE), np.float32), RATE, "7.1")
 
 
+def test_unnamed_layouts_take_ffmpegs_default_for_the_channel_count():
+    samples = music(seconds=2.0, channels=6).samples
+    assert integrated_lufs(samples, RATE, "6 channels") == integrated_lufs(samples, RATE, "5.1")
+    assert integrated_lufs(samples, RATE, "bogus") == integrated_lufs(samples, RATE, "5.1")
+
+
 def test_wav_writer_keeps_the_layout(tmp_path):
     import av
     clip = AudioClip(samples=np.zeros((6, 480), np.float32), sample_rate=RATE, layout="5.1")
