@@ -1,9 +1,12 @@
 """``moodgrade grade IN OUT``: grade a video into a new file."""
 
+import math
+
 import click
 
 from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
+from render.audio.soundtrack import LOUDNESS_RANGE_LUFS, TRUE_PEAK_RANGE_DBTP
 from render.io.sink import AUDIO_CODECS, VIDEO_CODECS, EncodeSettings
 from render.mood_grade import GradeOptions, grade_video
 
@@ -37,9 +40,15 @@ def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec
                           speed_preset=speed_preset, pix_fmt=pix_fmt, audio=audio_codec)
 
 
+def _apply(command, options):
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def look_options(command):
-    """The picture and sound options of every command that grades (grade, serve, farm)."""
-    options = [
+    """The picture options of every command that grades (grade, serve, farm)."""
+    return _apply(command, [
         click.option("--preset", default=None, help="A look: a built-in name, a user preset name or a .toml path."),
         click.option("--mood", default="auto", show_default=True,
                      help="auto (analyse), an emotion (happy, sad, ...) or a timeline .json / override .csv."),
@@ -57,42 +66,48 @@ def look_options(command):
                      help="Set an op value, e.g. exposure.exposure_ev=0.5 (repeatable)."),
         click.option("--backend", type=click.Choice(["auto", "cuda", "opencl", "numpy"]), default="auto",
                      show_default=True, help="Where the kernels run."),
-        click.option("--no-audio", is_flag=True, help="Drop the soundtrack."),
-        click.option("--loudness", "loudness_lufs", type=click.FloatRange(-70, 0), default=-14.0,
-                     show_default=True, help="Soundtrack loudness target in LUFS (-23 for broadcast)."),
         click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
                      help="Where mood timelines are cached (default: $XDG_CACHE_HOME/moodgrade)."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ])
 
 
-def grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file, assignments,
-                  backend, no_audio, loudness_lufs, cache_dir) -> GradeOptions:
-    """GradeOptions from the values of :func:`look_options`."""
-    return GradeOptions(preset=preset, mood=mood, intensity=intensity, lut=lut, lut_interpolation=lut_interpolation,
-                        cdl=cdl, cdl_id=cdl_id, grade_file=grade_file, assignments=tuple(assignments),
-                        backend=None if backend == "auto" else backend, audio=not no_audio,
-                        loudness_lufs=loudness_lufs, cache_dir=cache_dir)
+def sound_options(command):
+    """The soundtrack options of every command that writes a file (grade, farm)."""
+    return _apply(command, [
+        click.option("--no-audio", is_flag=True, help="Drop the soundtrack."),
+        click.option("--loudness", "loudness_lufs", type=click.FloatRange(*LOUDNESS_RANGE_LUFS), default=-14.0,
+                     show_default=True, help="Soundtrack loudness target in LUFS (-23 for broadcast)."),
+        click.option("--true-peak", "true_peak_dbtp", type=click.FloatRange(*TRUE_PEAK_RANGE_DBTP), default=-1.0,
+                     show_default=True, help="Soundtrack true-peak ceiling in dBTP (4x oversampled)."),
+    ])
+
+
+def grade_options(params: dict) -> GradeOptions:
+    """GradeOptions from a command's :func:`look_options` (and :func:`sound_options`) values,
+    which are taken out of ``params``."""
+    fields = {name: params.pop(name) for name in (
+        "preset", "mood", "intensity", "lut", "lut_interpolation", "cdl", "cdl_id", "grade_file",
+        "cache_dir", "loudness_lufs", "true_peak_dbtp") if name in params}
+    backend = params.pop("backend")
+    return GradeOptions(**fields, assignments=tuple(params.pop("assignments")), audio=not params.pop("no_audio", False),
+                        backend=None if backend == "auto" else backend)
 
 
 @cli.command()
 @click.argument("input_path", metavar="IN", type=click.Path())
 @click.argument("output_path", metavar="OUT", type=click.Path())
 @look_options
+@sound_options
 @encode_options
 @click.option("--threads", "workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Frames processed at once.")
 @reporter_options
-def grade(input_path, output_path, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
-          assignments, backend, no_audio, loudness_lufs, cache_dir, codec, crf, bitrate_kbps, speed_preset,
-          pix_fmt, audio_codec, overwrite, workers, quiet, log_json) -> None:
+def grade(input_path, output_path, **params) -> None:
     """Grade IN to its moods and write OUT (written atomically; IN is never modified)."""
-    reporter = make_reporter(quiet, log_json)
-    options = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
-                            assignments, backend, no_audio, loudness_lufs, cache_dir)
-    settings = encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec)
+    reporter = make_reporter(params.pop("quiet"), params.pop("log_json"))
+    options = grade_options(params)
+    overwrite, workers = params.pop("overwrite"), params.pop("workers")
+    settings = encode_settings(**params)
     with reporter.task("analysing and grading", total=0):
         report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
@@ -102,7 +117,11 @@ def grade(input_path, output_path, preset, mood, intensity, lut, lut_interpolati
     fields = dict(output=str(result.output), frames=result.frames, duration_s=round(result.duration_s, 3),
                   audio=result.audio, preset=report.preset)
     if sound is not None:
-        text += f", {sound.measured_lufs:.1f} LUFS, {sound.measured_true_peak_dbtp:.1f} dBTP" \
-            if sound.measured_lufs is not None else ""
-        fields.update(loudness_lufs=sound.measured_lufs, true_peak_dbtp=sound.measured_true_peak_dbtp)
+        lufs = sound.measured_lufs if sound.measured_lufs is not None and math.isfinite(sound.measured_lufs) else None
+        peak = sound.measured_true_peak_dbtp if math.isfinite(sound.measured_true_peak_dbtp) else None
+        if lufs is not None:
+            text += f", {lufs:.1f} LUFS, {peak:.1f} dBTP"
+        fields.update(loudness_lufs=lufs, true_peak_dbtp=peak, soundtrack_notes=list(sound.notes))
+        for note in sound.notes:
+            reporter.warning(f"soundtrack: {note}")
     reporter.result(text + ")", **fields)

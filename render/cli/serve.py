@@ -38,19 +38,16 @@ def check_grade(grade: GradeOptions) -> None:
 @click.option("--max-clients", type=click.IntRange(1, 4096), default=64, show_default=True)
 @click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Seconds a client may stay silent before it is dropped.")
-def serve(roots, socket_path, no_unix, tcp_port, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id,
-          grade_file, assignments, backend, no_audio, loudness_lufs, cache_dir, cache_mb, prefetch_frames,
-          max_clients, idle_timeout_s) -> None:
+def serve(roots, socket_path, no_unix, tcp_port, cache_mb, prefetch_frames, max_clients, idle_timeout_s,
+          **look) -> None:
     """Serve graded frames to editors and players over a local socket until SIGTERM or Ctrl-C.
 
-    The look options set every new session's grade (clients change theirs with `set`);
-    the sound options are accepted for symmetry with `grade` and unused (no audio is served).
+    The look options set every new session's grade (clients change theirs with `set`).
     """
     if no_unix and tcp_port is None:
         raise MoodgradeError("--no-unix needs --tcp PORT: there would be nothing to listen on")
     token = os.environ.get(TOKEN_ENV) or None
-    grade = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file, assignments,
-                          backend, no_audio, loudness_lufs, cache_dir)
+    grade = grade_options(look)
     check_grade(grade)
     config = ServerConfig(roots=tuple(roots), socket_path=socket_path, unix=not no_unix, tcp_port=tcp_port,
                           token=token, grade=grade, cache_mb=cache_mb, prefetch_frames=prefetch_frames,
