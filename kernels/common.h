@@ -8,7 +8,7 @@
  *   CUDA:   VF = a struct of 4 floats with lane-wise operators, each thread grades
  *           LANES = 4 neighbouring pixels of a row.
  * Op code uses only the helpers and macros below, the OpenCL-named maths functions
- * fmin, fmax, floor, sqrt, fabs on lanes (defined lane-wise for CUDA), cos/sin on scalars,
+ * fmin, fmax, floor, sqrt, fabs on lanes (defined lane-wise for CUDA), cosf/sinf on scalars,
  * and SEL(cond, a, b) for lane-wise selection.
  */
 #ifndef MOODGRADE_COMMON_H
@@ -22,6 +22,8 @@
 #define GID_X ((int)get_global_id(0))
 #define GID_Y ((int)get_global_id(1))
 #define LANES 8
+#define cosf cos
+#define sinf sin
 typedef float8 VF;
 typedef int8 VI;
 typedef uint8 VU;
@@ -167,7 +169,7 @@ DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, 
 /* ---- soft elliptical masks: e = (cx, cy, rx, ry, angle_rad, feather) in 0..1 frame units ---- */
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];
-    float ca = cos(e[4]), sa = sin(e[4]);
+    float ca = cosf(e[4]), sa = sinf(e[4]);
     VF a = (du * ca + dv * sa) / e[2], b = (dv * ca - du * sa) / e[3];
     VF d = sqrt(a * a + b * b);
     return 1.0f - smoothstepv((VF)(1.0f - e[5]), (VF)1.0f, d);
