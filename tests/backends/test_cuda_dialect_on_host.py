@@ -29,6 +29,7 @@ SHIM = """
 #include <algorithm>
 using namespace std;
 struct Dim3 { unsigned x, y, z; };
+struct alignas(16) float4 { float x, y, z, w; };
 static Dim3 blockIdx, threadIdx, blockDim = {32, 8, 1};
 #define __global__
 #define __device__
