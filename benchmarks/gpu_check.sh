@@ -23,7 +23,7 @@ PY
 status=0
 echo "== CUDA agreement tests (every op and the fused chain vs NumPy)"
 if python3 -c "import pytest" 2>/dev/null; then
-    timeout 300 python3 -m pytest -q -p no:cacheprovider tests/backends/test_agreement.py -k cuda 2>&1 | tail -5
+    timeout 300 python3 -m pytest -q -p no:cacheprovider --noconftest tests/backends/test_agreement.py -k cuda 2>&1 | tail -5
     status=${PIPESTATUS[0]}
 else
     echo "pytest missing: agreement checked by the benchmark's 'max diff vs numpy' column only"

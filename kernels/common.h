@@ -5,9 +5,11 @@
  *   OpenCL: VF = float8, each work-item grades LANES = 8 neighbouring pixels of a row
  *           (explicit SIMD: PoCL does not vectorise the scalar per-pixel form, and 8
  *           lanes measured 2x faster than 4 on the AVX-512 CI machine);
- *   CUDA:   VF = float, one thread per pixel.
- * Op code uses only the helpers and macros below, the OpenCL-named maths builtins that
- * CUDA overloads for float (fmin, fmax, floor, sqrt, fabs), and SEL(cond, a, b).
+ *   CUDA:   VF = a struct of 4 floats with lane-wise operators, each thread grades
+ *           LANES = 4 neighbouring pixels of a row.
+ * Op code uses only the helpers and macros below, the OpenCL-named maths functions
+ * fmin, fmax, floor, sqrt, fabs on lanes (defined lane-wise for CUDA), cosf/sinf on scalars,
+ * and SEL(cond, a, b) for lane-wise selection.
  */
 #ifndef MOODGRADE_COMMON_H
 #define MOODGRADE_COMMON_H
@@ -20,6 +22,8 @@
 #define GID_X ((int)get_global_id(0))
 #define GID_Y ((int)get_global_id(1))
 #define LANES 8
+#define cosf cos
+#define sinf sin
 typedef float8 VF;
 typedef int8 VI;
 typedef uint8 VU;
@@ -42,22 +46,47 @@ typedef uint8 VU;
 #define DEVFN __device__ __forceinline__
 #define GID_X ((int)(blockIdx.x * blockDim.x + threadIdx.x))
 #define GID_Y ((int)(blockIdx.y * blockDim.y + threadIdx.y))
-#define LANES 1
+#define LANES 4
 typedef unsigned char uchar;
 typedef unsigned short ushort;
 typedef unsigned int uint;
-typedef float VF;
-typedef int VI;
-typedef unsigned int VU;
-#define VF_OF_VU(x) ((float)(x))
-#define VF_OF_VI(x) ((float)(x))
-#define VI_OF_VF(x) ((int)(x))
-#define VU_OF_VI(x) ((unsigned int)(x))
-#define BITS_OF_VF(x) __float_as_int(x)
-#define VF_OF_BITS(x) __int_as_float(x)
-#define SEL(cond, a, b) ((cond) ? (VF)(a) : (VF)(b))
-#define GATHER(t, i) ((t)[i])
-#define LANE_OFFSETS 0
+/* 4 lanes as small structs with the operators the op code uses (one thread, 4 pixels) */
+#define FOR_LANES _Pragma("unroll") for (int j = 0; j < 4; ++j)
+struct VF { float v[4]; __device__ VF() {} __device__ VF(float x) { FOR_LANES v[j] = x; } };
+struct VI { int v[4]; __device__ VI() {} __device__ VI(int x) { FOR_LANES v[j] = x; }
+            __device__ VI(int a, int b, int c, int d) { v[0] = a; v[1] = b; v[2] = c; v[3] = d; } };
+struct VU { uint v[4]; __device__ VU() {} __device__ VU(uint x) { FOR_LANES v[j] = x; } };
+#define LANEWISE_OP(T, S, R, OP)                                                                      \
+    DEVFN R operator OP(T a, T b) { R r; FOR_LANES r.v[j] = a.v[j] OP b.v[j]; return r; }            \
+    DEVFN R operator OP(T a, S b) { R r; FOR_LANES r.v[j] = a.v[j] OP b; return r; }                 \
+    DEVFN R operator OP(S a, T b) { R r; FOR_LANES r.v[j] = a OP b.v[j]; return r; }
+LANEWISE_OP(VF, float, VF, +) LANEWISE_OP(VF, float, VF, -) LANEWISE_OP(VF, float, VF, *)
+LANEWISE_OP(VF, float, VF, /)
+LANEWISE_OP(VF, float, VI, <) LANEWISE_OP(VF, float, VI, >) LANEWISE_OP(VF, float, VI, <=)
+LANEWISE_OP(VF, float, VI, >=)
+LANEWISE_OP(VI, int, VI, +) LANEWISE_OP(VI, int, VI, -) LANEWISE_OP(VI, int, VI, *)
+LANEWISE_OP(VI, int, VI, &) LANEWISE_OP(VI, int, VI, |) LANEWISE_OP(VI, int, VI, >>) LANEWISE_OP(VI, int, VI, <<)
+LANEWISE_OP(VU, uint, VU, +) LANEWISE_OP(VU, uint, VU, *) LANEWISE_OP(VU, uint, VU, &)
+LANEWISE_OP(VU, uint, VU, ^)
+DEVFN VU operator>>(VU a, int b) { VU r; FOR_LANES r.v[j] = a.v[j] >> b; return r; }
+DEVFN VU& operator^=(VU& a, VU b) { FOR_LANES a.v[j] ^= b.v[j]; return a; }
+DEVFN VU& operator*=(VU& a, uint b) { FOR_LANES a.v[j] *= b; return a; }
+DEVFN VI operator!(VI a) { VI r; FOR_LANES r.v[j] = !a.v[j]; return r; }
+#define LANEWISE_FN1(NAME, F) DEVFN VF NAME(VF a) { VF r; FOR_LANES r.v[j] = F(a.v[j]); return r; }
+#define LANEWISE_FN2(NAME, F) DEVFN VF NAME(VF a, VF b) { VF r; FOR_LANES r.v[j] = F(a.v[j], b.v[j]); return r; }
+LANEWISE_FN1(floor, floorf) LANEWISE_FN1(sqrt, sqrtf) LANEWISE_FN1(fabs, fabsf)
+LANEWISE_FN2(fmin, fminf) LANEWISE_FN2(fmax, fmaxf)
+DEVFN VF vsel(VI c, VF a, VF b) { VF r; FOR_LANES r.v[j] = c.v[j] ? a.v[j] : b.v[j]; return r; }
+DEVFN VF VF_OF_VU(VU a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
+DEVFN VF VF_OF_VI(VI a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
+DEVFN VI VI_OF_VF(VF a) { VI r; FOR_LANES r.v[j] = (int)a.v[j]; return r; }
+DEVFN VU VU_OF_VI(VI a) { VU r; FOR_LANES r.v[j] = (uint)a.v[j]; return r; }
+DEVFN VI BITS_OF_VF(VF a) { VI r; FOR_LANES r.v[j] = __float_as_int(a.v[j]); return r; }
+DEVFN VF VF_OF_BITS(VI a) { VF r; FOR_LANES r.v[j] = __int_as_float(a.v[j]); return r; }
+DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; return r; }
+#define SEL(cond, a, b) vsel((cond), (VF)(a), (VF)(b))
+#define GATHER(t, i) gather((t), (i))
+#define LANE_OFFSETS VI(0, 1, 2, 3)
 #endif
 
 typedef struct { VF r, g, b; } RGB;
@@ -140,7 +169,7 @@ DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, 
 /* ---- soft elliptical masks: e = (cx, cy, rx, ry, angle_rad, feather) in 0..1 frame units ---- */
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];
-    float ca = cos(e[4]), sa = sin(e[4]);
+    float ca = cosf(e[4]), sa = sinf(e[4]);
     VF a = (du * ca + dv * sa) / e[2], b = (dv * ca - du * sa) / e[3];
     VF d = sqrt(a * a + b * b);
     return 1.0f - smoothstepv((VF)(1.0f - e[5]), (VF)1.0f, d);
@@ -181,17 +210,36 @@ DEVFN void NAME(GLOBAL T* d, int base, int n, RGB c) {                          
         d[3 * (base + j)] = (T)fr[j]; d[3 * (base + j) + 1] = (T)fg[j]; d[3 * (base + j) + 2] = (T)fb[j]; } \
 }
 #else
-#define DEFINE_LOAD(NAME, T, SCALE_EXPR)                                                     \
-DEVFN RGB NAME(GLOBAL const T* s, int base, int n) {                                          \
-    RGB c = rgb((float)s[3 * base], (float)s[3 * base + 1], (float)s[3 * base + 2]);          \
-    return SCALE_EXPR;                                                                        \
+#define DEFINE_LOAD(NAME, T, SCALE_EXPR)                                                      \
+DEVFN RGB NAME(GLOBAL const T* s, int base, int n) {                                           \
+    RGB c;                                                                                     \
+    FOR_LANES { int k = 3 * (base + min(j, n - 1));                                            \
+        c.r.v[j] = (float)s[k]; c.g.v[j] = (float)s[k + 1]; c.b.v[j] = (float)s[k + 2]; }     \
+    return SCALE_EXPR;                                                                         \
 }
-#define DEFINE_STORE(NAME, T, CONV)                                                           \
-DEVFN void NAME(GLOBAL T* d, int base, int n, RGB c) {                                        \
-    d[3 * base] = (T)CONV(c.r); d[3 * base + 1] = (T)CONV(c.g); d[3 * base + 2] = (T)CONV(c.b); \
+#define DEFINE_STORE(NAME, T, CONV)                                                            \
+DEVFN void NAME(GLOBAL T* d, int base, int n, RGB c) {                                         \
+    VF r = CONV(c.r), g = CONV(c.g), b = CONV(c.b);                                            \
+    FOR_LANES if (j < n) {                                                                     \
+        d[3 * (base + j)] = (T)r.v[j]; d[3 * (base + j) + 1] = (T)g.v[j]; d[3 * (base + j) + 2] = (T)b.v[j]; } \
 }
 #endif
+#ifdef __OPENCL_VERSION__
 DEFINE_LOAD(load_u8, uchar, rgb(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f))
+#else
+DEFINE_LOAD(load_u8_lanes, uchar, rgb(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f))
+/* 4 whole, 4-byte aligned pixels: three 32-bit loads (little-endian: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) */
+DEVFN RGB load_u8(GLOBAL const uchar* s, int base, int n) {
+    if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);
+    const uint* w = (const uint*)(s + 3 * base);
+    uint a = w[0], b = w[1], c = w[2];
+    RGB o;
+    o.r.v[0] = (float)(a & 255u); o.r.v[1] = (float)(a >> 24); o.r.v[2] = (float)((b >> 16) & 255u); o.r.v[3] = (float)((c >> 8) & 255u);
+    o.g.v[0] = (float)((a >> 8) & 255u); o.g.v[1] = (float)(b & 255u); o.g.v[2] = (float)(b >> 24); o.g.v[3] = (float)((c >> 16) & 255u);
+    o.b.v[0] = (float)((a >> 16) & 255u); o.b.v[1] = (float)((b >> 8) & 255u); o.b.v[2] = (float)(c & 255u); o.b.v[3] = (float)(c >> 24);
+    return rgb(o.r / 255.0f, o.g / 255.0f, o.b / 255.0f);
+}
+#endif
 DEFINE_LOAD(load_u16, ushort, rgb(c.r / 65535.0f, c.g / 65535.0f, c.b / 65535.0f))
 DEFINE_LOAD(load_f32, float, rgb(clamp01(c.r), clamp01(c.g), clamp01(c.b)))
 DEFINE_LOAD(load_buf, float, c)
@@ -199,7 +247,19 @@ DEFINE_LOAD(load_buf, float, c)
 #define TO_U16(v) floor(clamp01(v) * 65535.0f + 0.5f)
 #define TO_F32(v) clamp01(v)
 #define RAW(v) (v)
+#ifdef __OPENCL_VERSION__
 DEFINE_STORE(store_u8, uchar, TO_U8)
+#else
+DEFINE_STORE(store_u8_lanes, uchar, TO_U8)
+DEVFN void store_u8(GLOBAL uchar* d, int base, int n, RGB c) {
+    if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }
+    VF r = TO_U8(c.r), g = TO_U8(c.g), b = TO_U8(c.b);
+    uint* w = (uint*)(d + 3 * base);
+    w[0] = (uint)r.v[0] | ((uint)g.v[0] << 8) | ((uint)b.v[0] << 16) | ((uint)r.v[1] << 24);
+    w[1] = (uint)g.v[1] | ((uint)b.v[1] << 8) | ((uint)r.v[2] << 16) | ((uint)g.v[2] << 24);
+    w[2] = (uint)b.v[2] | ((uint)r.v[3] << 8) | ((uint)g.v[3] << 16) | ((uint)b.v[3] << 24);
+}
+#endif
 DEFINE_STORE(store_u16, ushort, TO_U16)
 DEFINE_STORE(store_f32, float, TO_F32)
 DEFINE_STORE(store_buf, float, RAW)
@@ -232,11 +292,19 @@ DEVFN VF load_flat_clamped(GLOBAL const float* row, int f, int rowlen) {
     return VLOAD(v);
 }
 #else
-DEVFN VF load_flat(GLOBAL const float* row, int f, int n) { return row[f]; }
-DEVFN void store_flat(GLOBAL float* row, int f, int n, VF x) { row[f] = x; }
-DEVFN VF load_flat_clamped(GLOBAL const float* row, int i, int rowlen) {
-    int ch = ((i % 3) + 3) % 3;
-    return row[i < 0 ? ch : (i >= rowlen ? rowlen - 3 + ch : i)];
+DEVFN VF load_flat(GLOBAL const float* row, int f, int n) {
+    VF v;
+    FOR_LANES v.v[j] = row[f + min(j, n - 1)];
+    return v;
+}
+DEVFN void store_flat(GLOBAL float* row, int f, int n, VF x) { FOR_LANES if (j < n) row[f + j] = x.v[j]; }
+DEVFN VF load_flat_clamped(GLOBAL const float* row, int f, int rowlen) {
+    VF v;
+    FOR_LANES {
+        int i = f + j, ch = ((i % 3) + 3) % 3;
+        v.v[j] = row[i < 0 ? ch : (i >= rowlen ? rowlen - 3 + ch : i)];
+    }
+    return v;
 }
 #endif
 

@@ -1,8 +1,8 @@
 /* lut.h: 1D LUTs, 3D LUTs (tetrahedral and trilinear) and the ASC CDL v1.2 on display
  * values (device side of render/ops/lut.py, render/ops/cdl.py via render/ops/lut_steps.py).
  * LUT p = [domain_min rgb, size - 1, domain_max - domain_min rgb, size, domain_max rgb];
- * t = the table,
- * float32 C order: 1D (M, 3); 3D (N, N, N, 3) indexed [r][g][b].
+ * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
+ * channel zero (see render/ops/lut_steps.py).
  */
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
@@ -26,9 +26,18 @@ DEVFN RGB op_lut1d(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelC
                b0 + (GATHER(t, ib + 3) - b0) * fb);
 }
 
+/* 3D tables are stored (N, N, N, 4), the 4th channel zero and the table 16-byte aligned */
+#ifdef __OPENCL_VERSION__
 DEVFN RGB lut3d_corner(GLOBAL const float* t, VI k) {
-    return rgb(GATHER(t, 3 * k), GATHER(t, 3 * k + 1), GATHER(t, 3 * k + 2));
+    return rgb(GATHER(t, 4 * k), GATHER(t, 4 * k + 1), GATHER(t, 4 * k + 2));
 }
+#else
+DEVFN RGB lut3d_corner(const float* t, VI k) {  /* one 16-byte load per corner and lane */
+    RGB c;
+    FOR_LANES { float4 e = ((const float4*)t)[k.v[j]]; c.r.v[j] = e.x; c.g.v[j] = e.y; c.b.v[j] = e.z; }
+    return c;
+}
+#endif
 
 /* Tetrahedral (Kasson et al. 1995; as FFmpeg's interp_tetrahedral), walking from the lower
  * corner along the axes in order of decreasing fraction; same tie-breaking as the reference. */

@@ -2,7 +2,7 @@
 
 The program is the needed ``kernels/*.h`` files followed by one fused kernel per
 :class:`PixelPass` (``pass0``, ``pass1``...), each grading LANES pixels of a row
-(8 in OpenCL, 1 in CUDA: see kernels/common.h) with a straight sequence of calls to
+(8 in OpenCL, 4 in CUDA: see kernels/common.h) with a straight sequence of calls to
 the ops' device functions with their parameter offsets baked in; the blur
 kernels come from ``kernels/focus.h``. Every pixel-pass kernel has the signature
 ``(src, aux, dst, int width, int height, uint frame_index, P, T)``.

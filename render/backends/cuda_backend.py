@@ -18,6 +18,7 @@ from render.ops.base import FrameContext
 from render.ops.plan import BlurPass, build_plan, pack
 
 BLOCK = (32, 8, 1)
+LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
 
 
 def cuda_unavailable_reason() -> str | None:
@@ -98,8 +99,9 @@ class CudaBackend:
         if self._tables_host is None or not np.array_equal(self._tables_host, packed.tables):
             self._tables = cp.asarray(packed.tables)
             self._tables_host = packed.tables
-        grid = ((w + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1], 1)
-        blur_grid = ((3 * w + BLOCK[0] - 1) // BLOCK[0], grid[1], 1)
+        threads_x, blur_threads_x = (w + LANES - 1) // LANES, (3 * w + LANES - 1) // LANES
+        grid = ((threads_x + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1], 1)
+        blur_grid = ((blur_threads_x + BLOCK[0] - 1) // BLOCK[0], grid[1], 1)
         launches, blur_index = [], 0
         for p in plan.passes:
             for name in (p.src, p.dst, getattr(p, "aux", None)):

@@ -127,7 +127,10 @@ class OpenCLBackend:
         blur_index = 0
         for p in plan.passes:
             if isinstance(p, BlurPass) and self.blur == "opencv":
-                self._blur_opencv(bufs[p.src], bufs[p.dst], (h, w, 3), packed.weights[blur_index], p.direction)
+                # both directions in one sepFilter2D call, at the "h" pass, into the "v" pass's output
+                if p.direction == "h":
+                    v_pass = plan.passes[plan.passes.index(p) + 1]
+                    self._blur_opencv(bufs[p.src], bufs[v_pass.dst], (h, w, 3), packed.weights[blur_index])
                 blur_index += 1
                 continue
             if isinstance(p, BlurPass):
@@ -146,18 +149,16 @@ class OpenCLBackend:
         cl.enqueue_copy(q, out, bufs["output"], is_blocking=True)
         return out
 
-    def _blur_opencv(self, src, dst, shape, weights: np.ndarray, direction: str) -> None:
-        """One blur direction with cv2.sepFilter2D on the mapped float buffers (CPU devices)."""
+    def _blur_opencv(self, src, dst, shape, weights: np.ndarray) -> None:
+        """The separable Gaussian with cv2.sepFilter2D on the mapped float buffers (CPU devices)."""
         import cv2
         cl, q = self._cl, self.queue
         full = np.concatenate([weights[:0:-1], weights]).astype(np.float32)
-        one = np.ones(1, np.float32)
-        kx, ky = (full, one) if direction == "h" else (one, full)
         a, _ = cl.enqueue_map_buffer(q, src, cl.map_flags.READ, 0, shape, np.float32, is_blocking=True)
         b, _ = cl.enqueue_map_buffer(q, dst, cl.map_flags.WRITE_INVALIDATE_REGION, 0, shape, np.float32,
                                      is_blocking=True)
         try:
-            cv2.sepFilter2D(a, -1, kx, ky, dst=b, borderType=cv2.BORDER_REPLICATE)
+            cv2.sepFilter2D(a, -1, full, full, dst=b, borderType=cv2.BORDER_REPLICATE)
         finally:
             a.base.release(q)
             b.base.release(q)

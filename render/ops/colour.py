@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -375,6 +376,7 @@ class Curves(PixelOp):
                 ok = False
             if not ok:
                 raise MoodgradeError(f"curves.{n} must be 2 or more (x, y) points in [0, 1] with increasing x, got {pts!r}")
+            object.__setattr__(self, n, tuple((float(x), float(y)) for x, y in pts))  # hashable, exact
 
     def structure(self):
         return ("Curves", CURVE_SAMPLES)
@@ -383,12 +385,19 @@ class Curves(PixelOp):
         return all(getattr(self, n) == IDENTITY_CURVE for n in ("master", "red", "green", "blue"))
 
     def table(self):
-        x = np.linspace(0.0, 1.0, CURVE_SAMPLES)
-        chans = [monotone_cubic(self.master, monotone_cubic(getattr(self, n), x)) for n in ("red", "green", "blue")]
-        return as_f32(np.stack(chans, axis=1))  # [sample][channel]
+        return _curve_table(self.master, self.red, self.green, self.blue)
 
     def apply_reference(self, rgb, ctx):
         return lookup_1d(rgb, self.table().reshape(-1, 3))
+
+
+@lru_cache(maxsize=64)
+def _curve_table(master, red, green, blue) -> np.ndarray:
+    """CURVE_SAMPLES x 3 float32 table (flattened, [sample][channel]) of master(channel(x))."""
+    x = np.linspace(0.0, 1.0, CURVE_SAMPLES)
+    table = as_f32(np.stack([monotone_cubic(master, monotone_cubic(c, x)) for c in (red, green, blue)], axis=1))
+    table.flags.writeable = False
+    return table
 
 
 def lookup_1d(rgb: np.ndarray, table: np.ndarray) -> np.ndarray:

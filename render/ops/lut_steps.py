@@ -9,6 +9,7 @@ display-referred (encoded) values.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,7 +61,8 @@ class Lut3DStep(PixelOp):
         return _domain_params(self.lut, self.lut.size)
 
     def table(self):
-        return np.ascontiguousarray(self.lut.table, np.float32).ravel()
+        """(N, N, N, 4) float32, the 4th channel zero: one aligned 16-byte load per corner on GPUs."""
+        return _padded_table(self.lut)
 
     def apply_reference(self, rgb, ctx):
         return self.lut.apply_reference(rgb)
@@ -83,6 +85,17 @@ class CDLStep(PixelOp):
 
     def apply_reference(self, rgb, ctx):
         return self.cdl.apply_reference(rgb)
+
+
+@lru_cache(maxsize=16)
+def _padded_table(lut: Lut3D) -> np.ndarray:
+    """The LUT's table with a zero 4th channel, flattened (Lut3D hashes by identity)."""
+    n = lut.size
+    padded = np.zeros((n, n, n, 4), np.float32)
+    padded[..., :3] = lut.table
+    padded = padded.ravel()
+    padded.flags.writeable = False
+    return padded
 
 
 def wrap(op) -> PixelOp | None:

@@ -179,6 +179,9 @@ def pack(plan: Plan, ctx: FrameContext) -> Packed:
         step_offsets = []
         for s in p.steps:
             a, t = s.params(ctx), s.table()
+            if t_len % 4:  # every table starts 16-byte aligned (vector loads on GPUs)
+                tables.append(np.zeros(4 - t_len % 4, np.float32))
+                t_len += 4 - t_len % 4
             step_offsets.append((p_len, t_len))
             params.append(a)
             tables.append(t)

@@ -96,3 +96,11 @@ def test_same_grain_on_every_backend_and_call(backend):
 def test_tiny_and_odd_frames(backend, shape):
     frame = sample_frame(np.uint8, height=max(shape[0], 12), width=shape[1])[: shape[0]]
     assert_agrees(backend, frame, FUSED_CHAIN)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_identity_grades_return_the_input_exactly(backend, dtype):
+    from render.ops.colour import Exposure, Saturation
+    frame = sample_frame(dtype)
+    for grade in ((), (Exposure(0.0), Saturation(1.0)), (OP_EXAMPLES["blur"].__class__(sigma_px=0.0),)):
+        assert np.array_equal(backend.apply(frame, grade), frame)

@@ -1,7 +1,8 @@
 """The CUDA dialect of the kernels, run on the CPU: the generated CUDA source is compiled as
 host C++ (g++) with a small shim for CUDA's thread indices and bit casts, launched over the
 same grid as CudaBackend (32x8 blocks), and compared with the NumPy reference. This checks
-the CUDA-only code paths (one pixel per thread, loads, stores, clamped blur taps) here,
+the CUDA-only code paths (4-lane structs and their operators, loads, stores, clamped blur
+taps) here,
 where there is no GPU; benchmarks/gpu_check.sh runs the real thing on one.
 """
 
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 from render.backends.codegen import C_TYPES, blur_kernel_name, buffer_kind, program_source
+from render.backends.cuda_backend import BLOCK, LANES
 from render.backends.frames import frame_kind
 from render.backends.numpy_backend import NumpyBackend
 from render.ops.base import FrameContext
@@ -20,7 +22,6 @@ from render.ops.plan import BlurPass, build_plan, pack
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
 
 CXX = shutil.which("g++") or shutil.which("clang++")
-BLOCK = (32, 8)
 
 SHIM = """
 #include <cmath>
@@ -28,10 +29,12 @@ SHIM = """
 #include <algorithm>
 using namespace std;
 struct Dim3 { unsigned x, y, z; };
+struct alignas(16) float4 { float x, y, z, w; };
 static Dim3 blockIdx, threadIdx, blockDim = {32, 8, 1};
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define _Pragma(x)
 static inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
 static inline float __int_as_float(int i) { float f; memcpy(&f, &i, 4); return f; }
 """
@@ -78,8 +81,9 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     lib = ctypes.CDLL(str(lib_path))
     ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)
     bufs = {"input": np.ascontiguousarray(frame), "output": np.empty_like(frame)}
-    grid = ((w + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1])
-    blur_grid = ((3 * w + BLOCK[0] - 1) // BLOCK[0], grid[1])
+    threads_x, blur_threads_x = (w + LANES - 1) // LANES, (3 * w + LANES - 1) // LANES  # as CudaBackend
+    grid = ((threads_x + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1])
+    blur_grid = ((blur_threads_x + BLOCK[0] - 1) // BLOCK[0], grid[1])
     blur_index = 0
     for p in plan.passes:
         for name in (p.src, p.dst, getattr(p, "aux", None)):
@@ -99,9 +103,10 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
 
 
 @pytest.mark.skipif(CXX is None, reason="no C++ compiler")
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
-def test_cuda_dialect_fused_chain_agrees_with_numpy(tmp_path, dtype):
-    frame = sample_frame(dtype, height=20, width=37)
+@pytest.mark.parametrize("dtype, width", [(np.uint8, 36), (np.uint8, 37), (np.uint16, 37), (np.float32, 37)])
+def test_cuda_dialect_fused_chain_agrees_with_numpy(tmp_path, dtype, width):
+    # width 36: every row starts 4-byte aligned (the 32-bit load/store path); 37: the lane-wise one
+    frame = sample_frame(dtype, height=20, width=width)
     want = NumpyBackend().apply(frame, FUSED_CHAIN, frame_index=3)
     got = run_cuda_dialect_on_host(frame, FUSED_CHAIN, tmp_path)
     bound = 1e-4 if dtype == np.float32 else 1

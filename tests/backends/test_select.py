@@ -87,3 +87,8 @@ def test_forced_opencl_without_pyopencl_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "pyopencl" else real(name, *a))
     with pytest.raises(MoodgradeError, match="backend 'opencl' is not available: PyOpenCL is not installed"):
         select_backend("opencl")
+
+
+def test_unknown_transfer_function_is_a_clear_error():
+    with pytest.raises(MoodgradeError, match="unknown transfer function 'log'"):
+        select_backend("numpy").apply(np.zeros((2, 2, 3), np.uint8), (Exposure(1.0),), transfer="log")
