@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from render.audio.automation import MoodCurve
+from render.backends import select_backend
 from render.audio.soundtrack import SoundtrackResult, soundtrack_processor
 from render.audio.style import SoundtrackStyle
 from render.emotion.analyze import analyze_file
@@ -113,6 +114,8 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
     if not 0.0 <= options.intensity <= 1.0:
         raise MoodgradeError(f"--intensity {options.intensity}: must be within 0..1")
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
+    if options.backend is not None:
+        select_backend(options.backend)     # a forced backend that is missing fails before any work
     with open_source(input_path) as source:
         has_audio = source.info.audio is not None
     preset = load_preset(options.preset) if options.preset else None

@@ -133,3 +133,11 @@ def test_probe_json_and_table(bigbuckbunny):
     table = moodgrade("probe", bigbuckbunny).stdout
     assert "frame_rate" in table and "1280" in table
 
+
+
+def test_forced_backend_that_is_missing(make_clip, tmp_path, out):
+    import importlib.util
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed here")
+    _assert_clean_failure(moodgrade("grade", make_clip("plain.mp4", frames=5, audio_channels=0), out,
+                                    "--backend", "cuda"), out, message="backend 'cuda' is not available")
