@@ -135,11 +135,6 @@ class CutDetector:
     def frame_count(self) -> int:
         return len(self._d1)
 
-    @property
-    def differences(self) -> np.ndarray:
-        """Lag-1 content difference per frame (0 for the first), 0..255."""
-        return np.asarray(self._d1, np.float32)
-
     def cuts(self) -> list[int]:
         """Indices of the first frame of every shot but the first, ascending."""
         s = self.settings
@@ -149,17 +144,15 @@ class CutDetector:
         d1 = np.asarray(self._d1)
         d2 = np.asarray(self._d2)
         dark = np.asarray(self._value) < s.dark_value_max
-        median1, mad1 = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
-
-        hard = self._hard_cuts(d1, d2, median1, mad1)
+        hard = self._hard_cuts(d1, d2)
         hard_positions = [i for i, _ in hard]
         gradual = [c for k in self.lags for c in self._gradual_cuts(d1, np.asarray(self._dk[k]), k, hard_positions)]
         candidates = self._merge_across_black(hard, gradual, dark)
         return self._enforce_min_length(candidates)
 
-    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray, median: np.ndarray,
-                   mad: np.ndarray) -> list[tuple[int, float]]:
+    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray) -> list[tuple[int, float]]:
         s = self.settings
+        median, mad = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
         threshold = np.maximum.reduce([median + s.hard_mad_k * np.maximum(mad, 1.0),
                                        s.hard_ratio * median, np.full_like(median, s.hard_min)])
         found = []
