@@ -1,29 +1,18 @@
 """``moodgrade analyze IN``: the mood timeline of a clip, as JSON, CSV and a PNG plot."""
 
-import time
-
 import click
-import numpy as np
 
 from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
 from render.emotion.analyze import DEFAULT_SAMPLE_FPS, analyze_file
-from render.emotion.labels import EMOTIONS
 from render.emotion.plot import check_plot_path, write_plot
 from render.io.output_path import check_output_path
-from render.pipeline import Progress
 
 
 def _shot_lines(timeline) -> list[str]:
-    bounds = [0, *timeline.cuts, timeline.frame_count]
-    lines = []
-    for k, (a, b) in enumerate(zip(bounds, bounds[1:])):
-        probs = timeline.probs[a:b].mean(axis=0)
-        top = int(np.argmax(probs))
-        lines.append(f"shot {k:3d}  {timeline.time_s[a]:8.2f} s  {EMOTIONS[top]:8s} p={probs[top]:.2f}  "
-                     f"valence {timeline.valence[a:b].mean():+.2f}  arousal {timeline.arousal[a:b].mean():+.2f}  "
-                     f"confidence {timeline.confidence[a:b].mean():.2f}")
-    return lines
+    return [f"shot {k:3d}  {m['start_s']:8.2f} s  {m['emotion']:8s} p={m['probability']:.2f}  "
+            f"valence {m['valence']:+.2f}  arousal {m['arousal']:+.2f}  confidence {m['confidence']:.2f}"
+            for k, m in enumerate(timeline.shot_moods())]
 
 
 @cli.command()
@@ -48,17 +37,8 @@ def analyze(input_path, json_path, csv_path, plot_path, override_path, no_cache,
         check_output_path(path, inputs=(input_path,), overwrite=True)
     if plot_path:
         check_plot_path(plot_path)
-    started = time.monotonic()
-
-    def on_progress(done: int, expected: int | None) -> None:
-        elapsed = time.monotonic() - started
-        fps = done / elapsed if elapsed > 0 else None
-        total = expected or done
-        eta = (total - done) / fps if fps else None
-        reporter.progress(Progress(done, total, elapsed, fps, eta))
-
     with reporter.task("analysing", total=0):
-        timeline = analyze_file(input_path, sample_fps=sample_fps, progress=on_progress,
+        timeline = analyze_file(input_path, sample_fps=sample_fps, progress=reporter.analysis_progress,
                                 cache_dir=cache_dir, use_cache=not no_cache, overrides=override_path)
     if json_path:
         timeline.write_json(json_path)

@@ -72,6 +72,20 @@ class MoodTimeline:
         """The most probable emotion at ``frame``."""
         return EMOTIONS[int(np.argmax(self.probs[frame]))]
 
+    def shot_moods(self) -> list[dict]:
+        """Per shot: start_s, emotion (highest mean probability), probability, and mean
+        valence, arousal and confidence."""
+        bounds = [0, *self.cuts, self.frame_count]
+        shots = []
+        for a, b in zip(bounds, bounds[1:]):
+            probs = self.probs[a:b].mean(axis=0)
+            top = int(np.argmax(probs))
+            shots.append({"start_s": float(self.time_s[a]), "emotion": EMOTIONS[top],
+                          "probability": float(probs[top]), "valence": float(self.valence[a:b].mean()),
+                          "arousal": float(self.arousal[a:b].mean()),
+                          "confidence": float(self.confidence[a:b].mean())})
+        return shots
+
     def frame_at(self, time_s: float) -> int:
         """Index of the frame shown at ``time_s`` seconds (clamped to the clip)."""
         index = int(np.searchsorted(self.time_s, time_s, side="right")) - 1
