@@ -54,7 +54,7 @@ class CutSettings:
     gradual_window_s: float = 1.5     # half-width of the medians either side of a gradual change
     gradual_ratio: float = 1.5
     gradual_margin: float = 10.0
-    gradual_min: float = 18.0
+    gradual_min: float = 30.0         # a transition changes the picture as much as a cut (PySceneDetect: 27)
     monotone_min: float = 0.5
     dark_value_max: float = 18.0      # mean HSV value of a "black" frame, 0..255
     black_merge_s: float = 2.0

