@@ -49,7 +49,8 @@ def analyze(input_path, json_path, csv_path, plot_path, override_path, no_cache,
     absent = [k for k, v in timeline.present.items() if not v]
     providers = sorted(set(timeline.analysis.get("providers", {}).values()))
     shots = len(timeline.cuts) + 1
-    summary = (f"{input_path}: {timeline.frame_count} frames, {shots} shot{'s' if shots > 1 else ''}"
+    frames = timeline.frame_count
+    summary = (f"{input_path}: {frames} frame{'s' * (frames != 1)}, {shots} shot{'s' * (shots != 1)}"
                + (f"; absent: {', '.join(absent)}" if absent else "")
                + (f"; faces ran on {', '.join(providers)}" if providers else ""))
     text = "\n".join([summary, *_shot_lines(timeline), *(f"wrote {p}" for p in outputs)])

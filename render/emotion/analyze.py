@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from render import __version__
 from render.emotion.audio_affect import audio_features
 from render.emotion.faces import analyze_faces, inference_providers
 from render.emotion.fusion import fuse
@@ -186,7 +187,7 @@ def analyze_file(path: str | Path, *, sample_fps: float = DEFAULT_SAMPLE_FPS, pr
         key = content_hash(path)
     except OSError as exc:
         raise MediaError(f"{path}: cannot read ({exc.strerror})") from None
-    settings = {"settings_version": SETTINGS_VERSION, "sample_fps": sample_fps,
+    settings = {"settings_version": SETTINGS_VERSION, "moodgrade_version": __version__, "sample_fps": sample_fps,
                 "analysis_max_side_px": ANALYSIS_MAX_SIDE_PX}
     sidecar = sidecar_path(cache_dir if cache_dir is not None else default_cache_dir(), key, settings)
     timeline = load_sidecar(sidecar) if use_cache else None

@@ -133,12 +133,12 @@ def face_evidence(faces: dict[int, list], n_frames: int) -> tuple[np.ndarray, np
 
 
 def smooth_within_shots(x: np.ndarray, cuts: list[int], sigma_frames: float,
-                        mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                        mask: np.ndarray | None = None) -> np.ndarray:
     """Gaussian-smooth ``x`` (n,) or (n, k) along time, never across a cut.
 
-    With ``mask`` (n,) weights, a normalised convolution: frames with zero
-    weight take their neighbours' values. Returns the smoothed values and the
-    smoothed mask (the local density of evidence, 0..1).
+    With ``mask`` (n,) weights, a normalised convolution: the weighted local
+    mean, so frames with zero weight take their neighbours' values (0 where no
+    weight is within reach).
     """
     x = np.asarray(x, np.float32)
     m = np.ones(x.shape[0], np.float32) if mask is None else np.asarray(mask, np.float32)
@@ -146,7 +146,6 @@ def smooth_within_shots(x: np.ndarray, cuts: list[int], sigma_frames: float,
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / max(sigma_frames, 1e-3)) ** 2).astype(np.float32)
     flat = x.reshape(x.shape[0], -1)
     out = np.zeros_like(flat)
-    density = np.zeros_like(m)
 
     def blur(values: np.ndarray) -> np.ndarray:
         return np.convolve(values, taps, mode="full")[radius:radius + values.size]
@@ -156,11 +155,10 @@ def smooth_within_shots(x: np.ndarray, cuts: list[int], sigma_frames: float,
         if b <= a:
             continue
         weights = blur(m[a:b])
-        density[a:b] = weights / blur(np.ones(b - a, np.float32))
         for c in range(flat.shape[1]):
             num = blur(flat[a:b, c] * m[a:b])
             out[a:b, c] = np.where(weights > 1e-6, num / np.maximum(weights, 1e-6), 0.0)
-    return out.reshape(x.shape), density
+    return out.reshape(x.shape)
 
 
 def fuse(n_frames: int, frame_rate: float, cuts: list[int], scene: dict[str, np.ndarray],
@@ -174,13 +172,13 @@ def fuse(n_frames: int, frame_rate: float, cuts: list[int], scene: dict[str, np.
     """
     sigma = smoothing_s * frame_rate
     valence_s, arousal_s = scene_valence_arousal(scene, n_frames)
-    va, _ = smooth_within_shots(np.stack([valence_s, arousal_s], axis=1), cuts, sigma)
+    va = smooth_within_shots(np.stack([valence_s, arousal_s], axis=1), cuts, sigma)
     valence_s, arousal_s = va[:, 0], va[:, 1]
     scene_probs = emotion_priors(valence_s, arousal_s)
     parts = "video+audio" if has_video and has_audio else "video" if has_video else "audio" if has_audio else None
     scene_conf = np.full(n_frames, SCENE_CONFIDENCE.get(parts, 0.0), np.float32)
     if "contrast" in scene:                    # flat (e.g. black) pictures say little
-        flatness, _ = smooth_within_shots(np.clip(scene["contrast"] / 0.04, 0.25, 1.0), cuts, sigma)
+        flatness = smooth_within_shots(np.clip(scene["contrast"] / 0.04, 0.25, 1.0), cuts, sigma)
         scene_conf *= flatness
 
     share = np.zeros(n_frames, np.float32)
@@ -188,9 +186,9 @@ def fuse(n_frames: int, frame_rate: float, cuts: list[int], scene: dict[str, np.
     face_conf = np.zeros(n_frames, np.float32)
     if faces:
         sampled, weight, probs = face_evidence(faces, n_frames)
-        face_probs, _ = smooth_within_shots(probs, cuts, sigma, mask=weight)
-        smoothed_weight, _ = smooth_within_shots(weight, cuts, sigma, mask=sampled.astype(np.float32))
-        share = FACE_SHARE_MAX * np.clip(smoothed_weight / 0.5, 0.0, 1.0)
+        face_probs = smooth_within_shots(probs, cuts, sigma, mask=weight)
+        coverage = smooth_within_shots(weight, cuts, sigma, mask=sampled.astype(np.float32))  # mean over samples
+        share = FACE_SHARE_MAX * np.clip(coverage / 0.5, 0.0, 1.0)
         share = np.where(face_probs.sum(axis=1) > 0.5, share, 0.0).astype(np.float32)
         face_conf = 0.55 + 0.45 * (face_probs.max(axis=1) - 1 / 7) / (6 / 7)
     valence_f, arousal_f = probs_to_valence_arousal(face_probs)

@@ -89,7 +89,9 @@ def render_timeline(timeline: MoodTimeline, width_px: int = 1200) -> np.ndarray:
     # Labels and legend.
     name = Path(str(timeline.source.get("path", ""))).name or "timeline"
     absent = [k for k, v in timeline.present.items() if not v]
-    title = f"{name}: {n} frames, {len(timeline.cuts)} cuts" + (f", no {', no '.join(absent)}" if absent else "")
+    cuts = len(timeline.cuts)
+    title = (f"{name}: {n} frame{'s' * (n != 1)}, {cuts} cut{'s' * (cuts != 1)}"
+             + (f", no {', no '.join(absent)}" if absent else ""))
     cv2.putText(image, title, (x0, 25), _FONT, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
     cv2.putText(image, "emotion", (5, top_probs + 15), _FONT, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
     for label, y in (("+1", top_va + 10), ("0", top_va + _VA_H // 2 + 4), ("-1", top_va + _VA_H - 2)):

@@ -16,14 +16,17 @@ half a second for quick dissolves, two seconds for slow ones).
   median plus ``hard_mad_k`` robust deviations (MAD) of the lag-1 series, and
   ``hard_ratio`` times that median, and at least ``hard_min`` absolute; a flash
   (one odd frame) is rejected because the frames either side of it match;
-* gradual transitions (dissolves, fades), for each lag K: a run of frames whose lag-K
-  difference stands out against its own running median, whose change is
-  *monotone* (the lag-K difference is at least ``monotone_min`` of the summed
-  lag-1 differences over the same span, which a pan or shaking camera is not),
-  and that is not the tail of a hard cut; it yields ONE boundary at its middle;
-* boundaries that only have near-black frames between them (fade out, black,
-  fade in) merge into one boundary in the middle of the black; black at the
-  start or end of the clip is no boundary;
+* gradual transitions (dissolves, fades), for each lag K: a run of frames
+  whose lag-K difference exceeds the lag-K change inside both shots either side
+  (the larger median of windows a lag before and a lag after, times
+  ``gradual_ratio`` and plus ``gradual_margin``), whose change is *monotone*
+  (the lag-K difference is at least ``monotone_min`` of the summed lag-1
+  differences over the same span, which a pan or shaking camera is not), and
+  that is not the lag-K trace of a hard cut; it yields ONE boundary at the
+  transition's middle;
+* boundaries either side of black frames (fade out, black, fade in; a cut to
+  black and a fade in) merge into one boundary in the middle of the black;
+  black at the start or end of the clip is no boundary;
 * boundaries closer than ``min_shot_s`` to a stronger one (or to the start)
   are dropped.
 
@@ -48,11 +51,13 @@ class CutSettings:
     hard_ratio: float = 3.0
     hard_min: float = 10.0
     gradual_lags_s: tuple[float, ...] = (0.5, 2.0)
-    gradual_window_s: float = 3.0     # half-width of the running median for gradual changes
-    gradual_mad_k: float = 4.0
-    gradual_min: float = 18.0
+    gradual_window_s: float = 1.5     # half-width of the medians either side of a gradual change
+    gradual_ratio: float = 1.5
+    gradual_margin: float = 10.0
+    gradual_min: float = 30.0         # a transition changes the picture as much as a cut (PySceneDetect: 27)
     monotone_min: float = 0.5
     dark_value_max: float = 18.0      # mean HSV value of a "black" frame, 0..255
+    black_merge_s: float = 2.0
 
 
 def downscale(rgb: np.ndarray, width_px: int = ANALYSIS_WIDTH_PX) -> np.ndarray:
@@ -130,11 +135,6 @@ class CutDetector:
     def frame_count(self) -> int:
         return len(self._d1)
 
-    @property
-    def differences(self) -> np.ndarray:
-        """Lag-1 content difference per frame (0 for the first), 0..255."""
-        return np.asarray(self._d1, np.float32)
-
     def cuts(self) -> list[int]:
         """Indices of the first frame of every shot but the first, ascending."""
         s = self.settings
@@ -144,17 +144,15 @@ class CutDetector:
         d1 = np.asarray(self._d1)
         d2 = np.asarray(self._d2)
         dark = np.asarray(self._value) < s.dark_value_max
-        median1, mad1 = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
-
-        hard = self._hard_cuts(d1, d2, median1, mad1)
+        hard = self._hard_cuts(d1, d2)
         hard_positions = [i for i, _ in hard]
         gradual = [c for k in self.lags for c in self._gradual_cuts(d1, np.asarray(self._dk[k]), k, hard_positions)]
-        candidates = self._merge_across_black(sorted(hard + gradual), dark)
+        candidates = self._merge_across_black(hard, gradual, dark)
         return self._enforce_min_length(candidates)
 
-    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray, median: np.ndarray,
-                   mad: np.ndarray) -> list[tuple[int, float]]:
+    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray) -> list[tuple[int, float]]:
         s = self.settings
+        median, mad = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
         threshold = np.maximum.reduce([median + s.hard_mad_k * np.maximum(mad, 1.0),
                                        s.hard_ratio * median, np.full_like(median, s.hard_min)])
         found = []
@@ -171,12 +169,21 @@ class CutDetector:
     def _gradual_cuts(self, d1: np.ndarray, dk: np.ndarray, k: int, hard: list[int]) -> list[tuple[int, float]]:
         """Gradual transitions seen at lag ``k``."""
         s = self.settings
-        half = max(3 * k, round(s.gradual_window_s * self.frame_rate))
-        median, mad = _running_median_mad(dk, half)
-        noise, _ = _running_median_mad(d1, half)      # wide enough not to be raised by the transition itself
-        threshold = np.maximum(median + s.gradual_mad_k * np.maximum(mad, 1.0), s.gradual_min)
+        half = max(k, round(s.gradual_window_s * self.frame_rate))
+        # The lag-K change inside the shots either side: medians of windows that end
+        # a lag before frame i and start a lag after it, so the transition is in neither.
+        median, _ = _running_median_mad(dk, half)
+        index = np.arange(dk.size)
+        before = median[np.clip(index - k - half - 1, 0, dk.size - 1)]
+        after = median[np.clip(index + k + half + 1, 0, dk.size - 1)]
+        baseline = np.maximum(before, after)
+        threshold = np.maximum.reduce([s.gradual_ratio * baseline, baseline + s.gradual_margin,
+                                       np.full_like(baseline, s.gradual_min)])
+        noise, _ = _running_median_mad(d1, 2 * half + k)   # wide enough not to be raised by the transition
         above = dk > threshold
         above[:k] = False
+        for h in hard:
+            above[max(h - 2, 0):h + k] = False       # the lag-K trace of a hard cut
         found = []
         i = 0
         while i < dk.size:
@@ -189,33 +196,45 @@ class CutDetector:
             end = i - 1                          # run of frames [start, end] with a large lag-K change
             if end - start + 1 < k // 2:
                 continue                         # a transition keeps lag K up for >= K frames; a flash does not
-            if any(start - k <= h <= end + 1 for h in hard):
-                continue                         # the lag-K trace of a hard cut
             peak = start + int(np.argmax(dk[start:end + 1]))
             span = slice(peak - k + 1, peak + 1)
             summed = float(np.sum(np.maximum(d1[span] - noise[span], 0.0)))
             if summed <= 0 or dk[peak] / summed < s.monotone_min:
                 continue                         # motion, not a transition
             # The run spans the transition plus the lag; its middle minus half a lag is the transition's middle.
-            position = int(np.clip(round((start + end - k) / 2) + 1, 1, dk.size - 1))
+            position = int(np.clip(round((start + end - k) / 2), 1, dk.size - 1))
             found.append((position, float(dk[peak] / threshold[peak])))
         return found
 
-    @staticmethod
-    def _merge_across_black(candidates: list[tuple[int, float]], dark: np.ndarray) -> list[tuple[int, float]]:
-        """Boundaries with only black between them become one; black at the clip's ends is no boundary."""
-        n = dark.size
+    def _merge_across_black(self, hard: list[tuple[int, float]], gradual: list[tuple[int, float]],
+                            dark: np.ndarray) -> list[tuple[int, float]]:
+        """Boundaries either side of black frames become one, in the middle of the black.
 
-        def all_dark(a: int, b: int) -> bool:          # frames a..b-1 (empty is not dark)
-            return b > a and bool(dark[a:b].all())
-
-        merged: list[tuple[int, float]] = []
-        for pos, strength in candidates:
-            if merged and all_dark(merged[-1][0], pos):
-                prev, prev_strength = merged.pop()
-                pos, strength = (prev + pos) // 2, max(strength, prev_strength)
-            merged.append((pos, strength))
-        return [(p, st) for p, st in merged if not all_dark(0, p) and not all_dark(p, n)]
+        A fade out, black, fade in (or a cut to black and a fade in, or back) is
+        one boundary: two boundaries merge when black frames lie between them and
+        each touches that black: a hard cut within two frames of it, a gradual
+        one (whose position is the middle of its fade) within half of
+        ``black_merge_s``. Black at the very start or end of the clip is no boundary.
+        """
+        reach = {False: 2, True: round(self.settings.black_merge_s * self.frame_rate / 2)}
+        candidates = sorted([(p, st, False) for p, st in hard] + [(p, st, True) for p, st in gradual])
+        merged: list[tuple[int, float, bool]] = []
+        for pos, strength, is_gradual in candidates:
+            if merged:
+                prev, prev_strength, prev_gradual = merged[-1]
+                black = prev + np.flatnonzero(dark[prev:pos])
+                if (black.size and black[0] - prev <= reach[prev_gradual]
+                        and pos - (black[-1] + 1) <= reach[is_gradual]):
+                    first, last = int(black[0]), int(black[-1])
+                    while first > 0 and dark[first - 1]:
+                        first -= 1
+                    while last + 1 < dark.size and dark[last + 1]:
+                        last += 1
+                    middle = (first + last + 1) // 2                # of the whole black run
+                    merged[-1] = (middle, max(strength, prev_strength), False)   # now it sits in the black
+                    continue
+            merged.append((pos, strength, is_gradual))
+        return [(p, st) for p, st, _ in merged if not dark[:p].all() and not dark[p:].all()]
 
     def _enforce_min_length(self, candidates: list[tuple[int, float]]) -> list[int]:
         min_frames = max(1, round(self.settings.min_shot_s * self.frame_rate))

@@ -44,25 +44,27 @@ def hard_cut_frames(cut_frames: tuple[int, ...], n_frames: int) -> np.ndarray:
     return np.concatenate([textured_shot(100 + k, b - a) for k, (a, b) in enumerate(zip(bounds, bounds[1:]))])
 
 
+def _blend(a: np.ndarray, b: np.ndarray, gain_a: np.ndarray, gain_b: np.ndarray) -> np.ndarray:
+    """Frame by frame ``a * gain_a + b * gain_b`` (per-frame gains), rounded to uint8."""
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        out[i] = np.round(a[i] * np.float32(gain_a[i]) + b[i] * np.float32(gain_b[i])).clip(0, 255)
+    return out
+
+
 def crossfade_frames(n_frames: int, fade_start: int, fade_frames: int) -> np.ndarray:
     """Two shots joined by a linear dissolve of ``fade_frames`` frames starting at ``fade_start``."""
-    a = textured_shot(7, n_frames).astype(np.float32)
-    b = textured_shot(8, n_frames).astype(np.float32)
-    mix = np.clip((np.arange(n_frames) - fade_start + 1) / (fade_frames + 1), 0, 1)[:, None, None, None]
-    return np.round(a * (1 - mix) + b * mix).astype(np.uint8)
+    mix = np.clip((np.arange(n_frames) - fade_start + 1) / (fade_frames + 1), 0, 1)
+    return _blend(textured_shot(7, n_frames), textured_shot(8, n_frames), 1 - mix, mix)
 
 
 def fade_through_black_frames(n_frames: int, out_start: int, fade_frames: int, black_frames: int) -> np.ndarray:
     """Shot A fades to black over ``fade_frames``, holds black, then shot B fades in."""
-    a = textured_shot(11, n_frames).astype(np.float32)
-    b = textured_shot(12, n_frames).astype(np.float32)
     i = np.arange(n_frames)
     in_start = out_start + fade_frames + black_frames
-    gain_a = np.clip(1 - (i - out_start + 1) / (fade_frames + 1), 0, 1)
-    gain_b = np.clip((i - in_start + 1) / (fade_frames + 1), 0, 1)
-    frames = np.where((i < in_start)[:, None, None, None], a * gain_a[:, None, None, None],
-                      b * gain_b[:, None, None, None])
-    return np.round(frames).astype(np.uint8)
+    gain_a = np.where(i < in_start, np.clip(1 - (i - out_start + 1) / (fade_frames + 1), 0, 1), 0)
+    gain_b = np.where(i < in_start, 0, np.clip((i - in_start + 1) / (fade_frames + 1), 0, 1))
+    return _blend(textured_shot(11, n_frames), textured_shot(12, n_frames), gain_a, gain_b)
 
 
 def tone(seconds: float, *, sample_rate: int = 48000, freq_hz: float = 440.0, level: float = 0.3,

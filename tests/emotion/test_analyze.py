@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import skimage.data
 
+from render.demo import DEMO_CLIP
 from render.emotion import analyze as analyze_module
 from render.emotion.analyze import AUDIO_ONLY_FRAME_RATE, analyze_file
 from render.emotion.labels import EMOTIONS
@@ -165,3 +166,12 @@ def test_variable_frame_rate_clip_keeps_its_timestamps(make_clip, tmp_path):
     assert_well_formed(t)
     expected = np.cumsum([0] + [durations_ms[i % 4] for i in range(39)]) / 1000
     np.testing.assert_allclose(t.time_s, expected, atol=1e-6)
+
+
+def test_built_in_example_is_happy_then_sad(tmp_path):
+    """The demo clip: a smiling face, then a cut to a darker, cooler shot with a minor drone."""
+    t = run(DEMO_CLIP, tmp_path)
+    assert len(t.cuts) == 1 and t.present == {"video": True, "audio": True, "faces": True}
+    first, second = t.shot_moods()
+    assert first["emotion"] == "happy" and first["valence"] > 0.3
+    assert second["emotion"] == "sad" and second["valence"] < -0.3

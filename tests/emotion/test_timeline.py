@@ -87,3 +87,14 @@ def test_cache_location(monkeypatch, tmp_path):
     assert default_cache_dir().parts[-2:] == (".cache", "moodgrade")
     one = sidecar_path(tmp_path, "full:ab", {"sample_fps": 4})
     assert one.parent == tmp_path and one != sidecar_path(tmp_path, "full:ab", {"sample_fps": 5})
+
+
+def test_shot_moods_summarise_each_shot():
+    t = sample(10)                                   # cut at frame 4
+    t.probs[:] = 0.0
+    t.probs[:4, 3] = 1.0                             # happy
+    t.probs[4:, 4] = 1.0                             # sad
+    moods = t.shot_moods()
+    assert [m["emotion"] for m in moods] == ["happy", "sad"]
+    assert moods[1]["start_s"] == pytest.approx(t.time_s[4])
+    assert moods[0]["valence"] == pytest.approx(float(t.valence[:4].mean()))
