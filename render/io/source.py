@@ -137,6 +137,8 @@ class Source:
         try:
             self._video_stream = self._container.streams.video[0] if self._container.streams.video else None
             self._audio_stream = self._container.streams.audio[0] if self._container.streams.audio else None
+            if self._video_stream is not None:
+                self._video_stream.thread_type = "AUTO"    # frame and slice threads in the decoder
             if self._video_stream is None and self._audio_stream is None:
                 raise MediaError(f"{self.path}: has neither a video nor an audio stream")
             self._pts: list[int] = []          # presentation timestamps, sorted
