@@ -36,6 +36,20 @@ def test_farm_render_matches_single_render_frame_for_frame(ray_local, farm_clip,
     assert frames_and_times(tmp_path / "farm.mkv")[1] == source_times      # no gap, no repeat
 
 
+def test_graded_farm_render_is_bit_identical_to_single_render(ray_local, farm_clip, tmp_path):
+    """Same recipe, same frame, same pixels, whoever renders it (grain is seeded per frame index)."""
+    colour = pytest.importorskip("render.ops.colour", reason="grading ops not merged in this checkout")
+    from render.grading import GradeRecipe, make_process
+
+    recipe = GradeRecipe(ops=(colour.Exposure(exposure_ev=0.5), colour.FilmGrain(amount=0.4, seed=3)),
+                         backend="numpy")
+    render_file(farm_clip, tmp_path / "single.mkv", LOSSLESS, process=make_process(recipe))
+    run_farm(plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, recipe, chunks=4))
+    assert_same_render(tmp_path / "farm.mkv", tmp_path / "single.mkv", frame_rate=25)
+    graded, source = frames_and_times(tmp_path / "farm.mkv")[0], frames_and_times(farm_clip)[0]
+    assert not np.array_equal(graded[7], source[7])
+
+
 def test_b_frame_chunks_join_with_source_timestamps(ray_local, farm_clip, tmp_path):
     """libx264 chunks reorder B-frames; the joined MP4 keeps every pts and has increasing dts."""
     settings = EncodeSettings(speed_preset="veryfast", crf=16)
