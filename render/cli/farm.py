@@ -6,14 +6,13 @@ Flamenco): they run ``render-chunk JOBDIR N`` for every chunk, then
 ``join JOBDIR``. See docs/farm.md.
 """
 
-import shutil
-
 import click
 
 from render.cli import cli
 from render.cli.grade import encode_options, encode_settings
 from render.cli.reporting import Reporter, make_reporter, reporter_options
 from render.farm.chunk_render import render_chunk
+from render.farm.job_dir import remove_job
 from render.farm.join import join_chunks
 from render.farm.plan import plan_job
 from render.grading import GradeRecipe
@@ -85,7 +84,7 @@ def farm_render(input_path, output_path, codec, crf, bitrate_kbps, speed_preset,
         result = run_farm(job, address=address, workers=workers, threads=threads, max_attempts=max_attempts,
                           overwrite=overwrite, on_progress=reporter.progress, on_chunk=_chunk_reporter(reporter))
     if not keep_job_dir:
-        shutil.rmtree(job.dir, ignore_errors=True)
+        remove_job(job)
     j = result.join
     reporter.result(f"wrote {j.output} ({j.frames} frames, {j.duration_s:.2f} s, audio {j.audio}; "
                     f"{result.chunks_rendered} chunks rendered, {result.chunks_skipped} resumed, "

@@ -189,6 +189,21 @@ def set_analysis(job_dir: str | os.PathLike, entry: dict | None) -> None:
         manifest["analysis"] = entry
 
 
+def remove_job(job: FarmJob) -> None:
+    """Delete what the job wrote in its directory (chunks, manifest, recipe, timeline), then the
+    directory itself if nothing else is left in it."""
+    for index in range(len(job.chunks)):
+        job.chunk_path(index).unlink(missing_ok=True)
+        remove_stale_temporaries(job.chunk_path(index))
+    for name in (TIMELINE, RECIPE, MANIFEST, _LOCK):
+        (job.dir / name).unlink(missing_ok=True)
+    for directory in (job.dir / CHUNK_DIR, job.dir):
+        try:
+            directory.rmdir()
+        except OSError:
+            pass
+
+
 def remove_stale_temporaries(path: Path) -> None:
     """Delete temporaries of ``path`` left by a worker that died while writing it."""
     for stale in path.parent.glob(f".{path.stem}{TEMP_MARKER}*"):

@@ -148,3 +148,22 @@ def test_missing_ray_is_one_clear_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MoodgradeError, match=r"needs Ray: pip install 'moodgrade\[farm\]'"):
         import_ray()
+
+
+def test_removing_a_finished_job_keeps_files_it_did_not_write(make_clip, tmp_path):
+    from render.farm.chunk_render import render_chunk
+    from render.farm.job_dir import remove_job
+    from render.farm.join import join_chunks
+    from render.farm.plan import plan_job
+    from render.io.synthetic import ClipSpec, write_clip
+
+    clip = write_clip(tmp_path / "in.mp4", ClipSpec(frames=20, gop=10, audio_channels=0))
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    job = plan_job(clip, tmp_path / "o.mkv", chunks=2, job_dir=mine)
+    for c in job.chunks:
+        render_chunk(job.dir, c["index"])
+    assert join_chunks(job.dir).frames == 20
+    remove_job(job)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
