@@ -12,6 +12,7 @@ counts as an attempt in the manifest.
 """
 
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from render.pipeline import Progress
 
 RAY_TASK_RETRIES = 2            # re-runs by Ray when a worker process dies
 _POLL_S = 0.25
+_CONNECT_TIMEOUT_S = 5.0
 _REPORT_INTERVAL_S = 0.25
 
 
@@ -95,7 +97,20 @@ def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = 
     return FarmResult(result, len(todo), len(job.chunks) - len(todo), time.monotonic() - started)
 
 
+def _check_reachable(address: str) -> None:
+    """Fail fast, in one line, when HOST:PORT does not answer (Ray itself would wait for minutes)."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise MoodgradeError(f"Ray address {address!r}: give 'auto' or HOST:PORT")
+    try:
+        socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        raise MoodgradeError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
+
+
 def _init_ray(ray, address: str | None, workers: int | None) -> None:
+    if address not in (None, "auto"):
+        _check_reachable(address)
     try:
         if address is None:
             ray.init(address="local", num_cpus=workers, include_dashboard=False,

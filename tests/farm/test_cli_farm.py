@@ -113,6 +113,8 @@ def test_farm_manager_renders_chunks_then_joins(farm_clip, single_render, tmp_pa
     (("farm", "plan", "{clip}", "{tmp}/o.mkv", "--chunks", "2", "--chunk-seconds", "1"), "not both"),
     (("farm", "plan", "{tmp}/missing.mp4", "{tmp}/o.mkv"), "missing.mp4: no such file"),
     (("farm", "plan", "{clip}", "{tmp}/o"), "file extension"),
+    (("farm", "render", "{clip}", "{tmp}/o.mkv", "--address", "127.0.0.1:1"),
+     "cannot reach the Ray cluster at 127.0.0.1:1"),
 ])
 def test_bad_requests_are_one_line_errors(farm_clip, tmp_path, args, message):
     result = run_cli(*(a.format(tmp=tmp_path, clip=farm_clip) for a in args))
