@@ -151,6 +151,7 @@ def _chunk_task(job_dir: str, index: int, threads: int, board) -> ChunkResult:
 def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, on_progress, emit) -> None:
     sizes = {c["index"]: c["stop"] - c["start"] for c in job.chunks}
     finished = {i: sizes[i] for i in sizes if i not in todo}
+    done_before = sum(finished.values())
     use_gpu = ray.cluster_resources().get("GPU", 0) > 0
     task = ray.remote(_chunk_task).options(num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
                                            max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
@@ -184,22 +185,23 @@ def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, 
                     continue
                 finished[i] = sizes[i]
                 emit(ChunkEvent(i, "done", sizes[i], sizes[i], result.attempt))
-            partial = {i: n for i, n in ray.get(board.snapshot.remote()).items() if i not in finished}
+            partial = {i: n for i, n in ray.get(board.snapshot.remote()).items() if i in running.values()}
             for i, n in partial.items():
-                if shown.get(i) != n and i in running.values():
+                if shown.get(i) != n:
                     shown[i] = n
                     emit(ChunkEvent(i, "running", n, sizes[i]))
             if on_progress:
-                done = sum(finished.values()) + sum(n for i, n in partial.items() if i in running.values())
-                on_progress(_overall(done, job.frame_count, time.monotonic() - started))
+                done = sum(finished.values()) + sum(partial.values())
+                on_progress(_overall(done, done_before, job.frame_count, time.monotonic() - started))
     except BaseException:
         for ref in running:
             ray.cancel(ref, force=True)
         raise
 
 
-def _overall(done: int, total: int, elapsed_s: float) -> Progress:
-    fps = done / elapsed_s if elapsed_s > 0 and done else None
+def _overall(done: int, done_before: int, total: int, elapsed_s: float) -> Progress:
+    """The job's progress; speed and ETA count only the frames rendered in this run."""
+    fps = (done - done_before) / elapsed_s if elapsed_s > 0 and done > done_before else None
     return Progress(done, total, elapsed_s, fps, (total - done) / fps if fps else None)
 
 
