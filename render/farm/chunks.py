@@ -3,6 +3,7 @@
 import bisect
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 from render.errors import MoodgradeError
 
@@ -48,7 +49,7 @@ def plan_chunks(keyframes: list[int], frame_count: int, frame_rate: Fraction, *,
         wished = list(range(step, frame_count, step))
     cuts = sorted({_nearest(keyframes, w) for w in wished} - {0} - {frame_count})
     bounds = [0, *[c for c in cuts if 0 < c < frame_count], frame_count]
-    return [ChunkSpan(i, a, b) for i, (a, b) in enumerate(zip(bounds, bounds[1:]))]
+    return [ChunkSpan(i, a, b) for i, (a, b) in enumerate(pairwise(bounds))]
 
 
 def _nearest(keyframes: list[int], frame: int) -> int:

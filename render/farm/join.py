@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -43,7 +44,7 @@ def decode_timestamps(pts_in_decode_order: list[int]) -> list[int]:
     ``D`` packets get steps before ``S[0]``). Raises MediaError on a repeated pts.
     """
     ordered = sorted(pts_in_decode_order)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         if a == b:
             raise MediaError(f"two frames share the presentation timestamp {a}")
     if not ordered:

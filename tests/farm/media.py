@@ -1,5 +1,7 @@
 """What the farm tests measure in output files."""
 
+from itertools import pairwise
+
 import av
 import numpy as np
 
@@ -39,4 +41,4 @@ def assert_same_render(farm_out, single_out, frame_rate: float) -> None:
     farm_audio, single_audio = audio_samples(farm_out), audio_samples(single_out)
     assert abs(farm_audio.shape[1] - single_audio.shape[1]) <= 48000 / frame_rate
     dts = [d for _, d in video_packets(farm_out) if d is not None]
-    assert all(b > a for a, b in zip(dts, dts[1:]))
+    assert all(b > a for a, b in pairwise(dts))

@@ -1,6 +1,7 @@
 """Chunk planning and the joined stream's decoding timestamps (pure functions, no media)."""
 
 from fractions import Fraction
+from itertools import pairwise
 
 import pytest
 
@@ -47,7 +48,7 @@ def test_bad_split_requests_are_one_line_errors(kwargs, words):
 def _check(pts_decode_order):
     dts = decode_timestamps(pts_decode_order)
     assert len(dts) == len(pts_decode_order)
-    assert all(b > a for a, b in zip(dts, dts[1:])), "dts must increase strictly"
+    assert all(b > a for a, b in pairwise(dts)), "dts must increase strictly"
     assert all(d <= p for d, p in zip(dts, pts_decode_order)), "dts must not pass pts"
     return dts
 

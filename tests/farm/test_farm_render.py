@@ -6,6 +6,7 @@ import re
 import signal
 import threading
 import time
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -61,7 +62,7 @@ def test_b_frame_chunks_join_with_source_timestamps(ray_local, farm_clip, tmp_pa
     assert any(p != d for p, d in farm_packets), "the test needs reordered frames"
     assert sorted(p for p, _ in farm_packets) == sorted(p for p, _ in single_packets)
     dts = [d for _, d in farm_packets]
-    assert all(b > a for a, b in zip(dts, dts[1:]))
+    assert all(b > a for a, b in pairwise(dts))
     assert all(d <= p for p, d in farm_packets)
     farm_frames, farm_times = frames_and_times(tmp_path / "farm.mp4")
     source_frames, source_times = frames_and_times(farm_clip)
