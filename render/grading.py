@@ -15,23 +15,32 @@ from render.pipeline import ProcessFn
 class GradeRecipe:
     """A grade as data (picklable, so it travels to farm workers).
 
-    ``ops``: the grade's op descriptions (render.ops), applied in order to every frame;
-    empty means pass-through. ``backend``: "cuda", "opencl", "numpy", or None for the best.
+    ``ops``: fixed op descriptions (render.ops: CDL, input LUT, grade-file ops), applied
+    first to every frame; ``schedule``: the mood-driven look per frame
+    (render.looks.schedule.GradeSchedule), applied after them. Both empty means
+    pass-through. ``backend``: "cuda", "opencl", "numpy", or None for the best.
     """
 
     ops: tuple = ()
+    schedule: object | None = None
     backend: str | None = None
+
+    def ops_at(self, frame_index: int) -> tuple:
+        """The whole grade of frame ``frame_index``."""
+        if self.schedule is None:
+            return self.ops
+        return self.ops + self.schedule.ops_at(frame_index)
 
 
 def make_process(recipe: GradeRecipe) -> ProcessFn:
     """The per-frame function for ``recipe``: VideoFrame -> graded HxWx3 array (same dtype)."""
-    if not recipe.ops:
+    if not recipe.ops and recipe.schedule is None:
         return lambda frame: frame.rgb
     from render.backends import select_backend
 
     backend = select_backend(recipe.backend)
 
     def process(frame: VideoFrame):
-        return backend.apply(frame.rgb, recipe.ops, frame_index=frame.index)
+        return backend.apply(frame.rgb, recipe.ops_at(frame.index), frame_index=frame.index)
 
     return process

@@ -87,7 +87,7 @@ def run_frames(frames: Iterator[VideoFrame], process: ProcessFn,
             write(frame, future.result())
             done += 1
             if on_progress is not None:
-                on_progress(_progress(done, frames_total, time.monotonic() - started))
+                on_progress(progress_at(done, frames_total, time.monotonic() - started))
         return done
     finally:
         stop.set()
@@ -107,7 +107,8 @@ def _drain(pending: queue.Queue) -> None:
             item[1].cancel()
 
 
-def _progress(done: int, total: int, elapsed_s: float) -> Progress:
+def progress_at(done: int, total: int, elapsed_s: float) -> Progress:
+    """Progress after ``done`` of ``total`` items in ``elapsed_s`` seconds."""
     fps = done / elapsed_s if elapsed_s > 0 else None
     eta = (total - done) / fps if fps else None
     return Progress(frames_done=done, frames_total=total, elapsed_s=elapsed_s, fps=fps, eta_s=eta)

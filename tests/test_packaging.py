@@ -18,6 +18,8 @@ def test_wheel_ships_kernels_and_presets(tmp_path):
         on_disk = {str(p.relative_to(ROOT / folder)) for p in (ROOT / folder).rglob("*")
                    if p.is_file() and "__pycache__" not in p.parts}
         assert on_disk <= shipped, f"{folder}: missing from the wheel: {on_disk - shipped}"
-    assert "render/cli/__init__.py" in names
+    assert "render/cli/__init__.py" in names and "render/demo/demo.mp4" in names
+    models = {p.name for p in (ROOT / "render" / "emotion" / "models").glob("*.onnx")}
+    assert models and {f"render/emotion/models/{m}" for m in models} <= set(names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "moodgrade = render.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

@@ -5,7 +5,7 @@ import click
 from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
 from render.io.sink import AUDIO_CODECS, VIDEO_CODECS, EncodeSettings
-from render.job import render_file
+from render.mood_grade import GradeOptions, grade_video
 
 
 def encode_options(command):
@@ -37,21 +37,72 @@ def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec
                           speed_preset=speed_preset, pix_fmt=pix_fmt, audio=audio_codec)
 
 
+def look_options(command):
+    """The picture and sound options of every command that grades (grade, serve, farm)."""
+    options = [
+        click.option("--preset", default=None, help="A look: a built-in name, a user preset name or a .toml path."),
+        click.option("--mood", default="auto", show_default=True,
+                     help="auto (analyse), an emotion (happy, sad, ...) or a timeline .json / override .csv."),
+        click.option("--intensity", type=click.FloatRange(0, 1), default=1.0, show_default=True,
+                     help="How strongly the mood changes the look and sound, 0..1."),
+        click.option("--lut", type=click.Path(dir_okay=False), default=None,
+                     help="A .cube LUT applied first (e.g. a camera log to Rec.709 LUT)."),
+        click.option("--lut-interp", "lut_interpolation", type=click.Choice(["tetrahedral", "trilinear"]),
+                     default="tetrahedral", show_default=True),
+        click.option("--cdl", type=click.Path(dir_okay=False), default=None, help="An ASC CDL (.cdl/.cc/.ccc)."),
+        click.option("--cdl-id", default=None, help="Which correction of a .ccc/.cdl file."),
+        click.option("--grade-file", type=click.Path(dir_okay=False), default=None,
+                     help="A TOML file of ops ([[op]] tables) applied after the CDL and LUT."),
+        click.option("--op", "assignments", multiple=True, metavar="OP.KEY=VALUE",
+                     help="Set an op value, e.g. exposure.exposure_ev=0.5 (repeatable)."),
+        click.option("--backend", type=click.Choice(["auto", "cuda", "opencl", "numpy"]), default="auto",
+                     show_default=True, help="Where the kernels run."),
+        click.option("--no-audio", is_flag=True, help="Drop the soundtrack."),
+        click.option("--loudness", "loudness_lufs", type=click.FloatRange(-70, 0), default=-14.0,
+                     show_default=True, help="Soundtrack loudness target in LUFS (-23 for broadcast)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+                     help="Where mood timelines are cached (default: $XDG_CACHE_HOME/moodgrade)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file, assignments,
+                  backend, no_audio, loudness_lufs, cache_dir) -> GradeOptions:
+    """GradeOptions from the values of :func:`look_options`."""
+    return GradeOptions(preset=preset, mood=mood, intensity=intensity, lut=lut, lut_interpolation=lut_interpolation,
+                        cdl=cdl, cdl_id=cdl_id, grade_file=grade_file, assignments=tuple(assignments),
+                        backend=None if backend == "auto" else backend, audio=not no_audio,
+                        loudness_lufs=loudness_lufs, cache_dir=cache_dir)
+
+
 @cli.command()
 @click.argument("input_path", metavar="IN", type=click.Path())
 @click.argument("output_path", metavar="OUT", type=click.Path())
+@look_options
 @encode_options
 @click.option("--threads", "workers", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Frames processed at once.")
 @reporter_options
-def grade(input_path, output_path, codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec,
-          overwrite, workers, quiet, log_json) -> None:
-    """Grade IN and write the result to OUT (written atomically; IN is never modified)."""
+def grade(input_path, output_path, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
+          assignments, backend, no_audio, loudness_lufs, cache_dir, codec, crf, bitrate_kbps, speed_preset,
+          pix_fmt, audio_codec, overwrite, workers, quiet, log_json) -> None:
+    """Grade IN to its moods and write OUT (written atomically; IN is never modified)."""
     reporter = make_reporter(quiet, log_json)
+    options = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
+                            assignments, backend, no_audio, loudness_lufs, cache_dir)
     settings = encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec)
-    with reporter.task("grading", total=0):
-        result = render_file(input_path, output_path, settings, overwrite=overwrite,
-                             workers=workers, on_progress=reporter.progress)
-    reporter.result(f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s, "
-                    f"audio {result.audio})", output=str(result.output), frames=result.frames,
-                    duration_s=round(result.duration_s, 3), audio=result.audio)
+    with reporter.task("analysing and grading", total=0):
+        report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
+                             on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
+    result, sound = report.render, report.soundtrack
+    text = (f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s"
+            + (f", preset {report.preset}" if report.preset else "") + f", audio {result.audio}")
+    fields = dict(output=str(result.output), frames=result.frames, duration_s=round(result.duration_s, 3),
+                  audio=result.audio, preset=report.preset)
+    if sound is not None:
+        text += f", {sound.measured_lufs:.1f} LUFS, {sound.measured_true_peak_dbtp:.1f} dBTP" \
+            if sound.measured_lufs is not None else ""
+        fields.update(loudness_lufs=sound.measured_lufs, true_peak_dbtp=sound.measured_true_peak_dbtp)
+    reporter.result(text + ")", **fields)

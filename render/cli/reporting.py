@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
-from render.pipeline import Progress
+from render.pipeline import Progress, progress_at
 
 _JSON_INTERVAL_S = 1.0
 
@@ -24,6 +24,7 @@ class Reporter:
         self._bar = None
         self._task = None
         self._last_json = 0.0
+        self._counting_since: float | None = None
 
     def progress(self, p: Progress) -> None:
         if self.mode == "bar" and self._bar is not None:
@@ -36,6 +37,12 @@ class Reporter:
                 self.emit("progress", frames_done=p.frames_done, frames_total=p.frames_total,
                           fps=round(p.fps, 3) if p.fps else None,
                           eta_s=round(p.eta_s, 2) if p.eta_s is not None else None)
+
+    def analysis_progress(self, done: int, expected: int | None) -> None:
+        """Progress of a pass that only counts frames (the analysis): ``expected`` may be None."""
+        if self._counting_since is None:
+            self._counting_since = time.monotonic()
+        self.progress(progress_at(done, expected or done, time.monotonic() - self._counting_since))
 
     def warning(self, message: str) -> None:
         if self.mode == "json":

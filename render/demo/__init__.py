@@ -4,3 +4,4 @@ examples/make_demo_clip.py), a smiling face first and a cooler, darker shot afte
 from pathlib import Path
 
 DEMO_CLIP = Path(__file__).resolve().parent / "demo.mp4"
+DEMO_PRESET = "teal-orange"

@@ -49,7 +49,7 @@ def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int, width: int, 
     """
     deep = bit_depth > 8
     if codec == "ffv1":
-        return f"gbrp{min(bit_depth, 16)}le" if deep else "gbrp"
+        return f"gbrp{min(bit_depth, 16)}le" if deep else "bgr0"
     if codec == "png":
         return "rgb48be" if deep else "rgb24"
     if codec == "prores_ks":

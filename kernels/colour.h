@@ -1,0 +1,100 @@
+/* colour.h: per-pixel colour ops (device side of render/ops/colour.py).
+ * Each op: RGB op_x(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px);
+ * p is the op's parameter block as packed by its params() method, t its table.
+ */
+#ifndef MOODGRADE_COLOUR_H
+#define MOODGRADE_COLOUR_H
+
+/* linear light: p = [2**exposure_ev] */
+DEVFN RGB op_exposure(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(c.r * p[0], c.g * p[0], c.b * p[0]);
+}
+
+/* linear light: p = [gain_r, gain_g, gain_b] */
+DEVFN RGB op_white_balance(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(c.r * p[0], c.g * p[1], c.b * p[2]);
+}
+
+/* p = [lift rgb, 1/gamma rgb, gain rgb, offset rgb] */
+DEVFN VF lgg1(VF v, float lift, float inv_gamma, float gain, float offset) {
+    VF u = gain * (v + lift * (1.0f - v));
+    return powv(u, inv_gamma) + offset;
+}
+DEVFN RGB op_lift_gamma_gain(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(lgg1(c.r, p[0], p[3], p[6], p[9]), lgg1(c.g, p[1], p[4], p[7], p[10]),
+               lgg1(c.b, p[2], p[5], p[8], p[11]));
+}
+
+/* p = [contrast, pivot] */
+DEVFN RGB op_contrast(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(p[1] + (c.r - p[1]) * p[0], p[1] + (c.g - p[1]) * p[0], p[1] + (c.b - p[1]) * p[0]);
+}
+
+DEVFN RGB saturate_about_luma(RGB c, VF s) {
+    VF y = luma709(c);
+    return rgb(y + (c.r - y) * s, y + (c.g - y) * s, y + (c.b - y) * s);
+}
+
+/* p = [saturation] */
+DEVFN RGB op_saturation(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return saturate_about_luma(c, (VF)p[0]);
+}
+
+/* p = [vibrance] */
+DEVFN RGB op_vibrance(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    VF chroma = clamp01(vmax(vmax(c.r, c.g), c.b) - vmin(vmin(c.r, c.g), c.b));
+    return saturate_about_luma(c, 1.0f + p[0] * (1.0f - chroma));
+}
+
+/* p = 3x3 matrix, row-major (hue rotation) */
+DEVFN RGB op_matrix(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(p[0] * c.r + p[1] * c.g + p[2] * c.b,
+               p[3] * c.r + p[4] * c.g + p[5] * c.b,
+               p[6] * c.r + p[7] * c.g + p[8] * c.b);
+}
+
+/* p = [shadow tint rgb, highlight tint rgb, balance/2] */
+DEVFN RGB op_split_tone(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    VF w = smoothstepv((VF)0.0f, (VF)1.0f, luma709(c) + p[6]);
+    VF s = 1.0f - w;
+    return rgb(c.r + s * p[0] + w * p[3], c.g + s * p[1] + w * p[4], c.b + s * p[2] + w * p[5]);
+}
+
+/* per-channel linear interpolation in an (m, 3) table over 0..1, inputs clamped */
+DEVFN VF lut1d_channel(VF v, GLOBAL const float* t, int m, int ch) {
+    VF pos = clamp01(v) * (float)(m - 1);
+    VF fi = fmin(floor(pos), (VF)(float)(m - 2));
+    VI i = 3 * VI_OF_VF(fi) + ch;
+    VF f = pos - fi;
+    VF a = GATHER(t, i), b = GATHER(t, i + 3);
+    return a + (b - a) * f;
+}
+
+/* t = CURVE_SAMPLES x 3 table; p unused */
+#define CURVE_SAMPLES 1024
+DEVFN RGB op_curves(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(lut1d_channel(c.r, t, CURVE_SAMPLES, 0), lut1d_channel(c.g, t, CURVE_SAMPLES, 1),
+               lut1d_channel(c.b, t, CURVE_SAMPLES, 2));
+}
+
+/* sum of four 16-bit uniforms from two hashes, centred and scaled to unit variance */
+DEVFN VF grain_noise(VU base, uint stream) {
+    VU h1 = hash32(base + (2u * stream + 1u)), h2 = hash32(base + (2u * stream + 2u));
+    VU s = (h1 & 0xFFFFu) + (h1 >> 16) + (h2 & 0xFFFFu) + (h2 >> 16);
+    return (VF_OF_VU(s) * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
+}
+
+/* p = [0.1 * amount, chroma, frame key low 16 bits, frame key high 16 bits] */
+DEVFN RGB op_film_grain(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    uint key = (uint)p[2] | ((uint)p[3] << 16);
+    VU base = hash32(px.index ^ key);
+    VF nl = grain_noise(base, 0u);
+    VF y = clamp01(luma709(c));
+    VF k = p[0] * (4.0f * y * (1.0f - y));
+    VF nr = nl + (grain_noise(base, 1u) - nl) * p[1];
+    VF ng = nl + (grain_noise(base, 2u) - nl) * p[1];
+    VF nb = nl + (grain_noise(base, 3u) - nl) * p[1];
+    return rgb(c.r + k * nr, c.g + k * ng, c.b + k * nb);
+}
+
+#endif

@@ -1,0 +1,84 @@
+/* lut.h: 1D LUTs, 3D LUTs (tetrahedral and trilinear) and the ASC CDL v1.2 on display
+ * values (device side of render/ops/lut.py, render/ops/cdl.py via render/ops/lut_steps.py).
+ * LUT p = [domain_min rgb, size - 1, domain_max - domain_min rgb, size, domain_max rgb];
+ * t = the table,
+ * float32 C order: 1D (M, 3); 3D (N, N, N, 3) indexed [r][g][b].
+ */
+#ifndef MOODGRADE_LUT_H
+#define MOODGRADE_LUT_H
+
+/* position of v in the LUT's sample grid: lower index (0..size-2) and fraction */
+DEVFN VI lut_index(VF v, float lo, float hi, float steps, float span, VF* frac) {
+    VF x = fmin(fmax(v, (VF)lo), (VF)hi);   /* NaN -> lo */
+    VF pos = (x - lo) * steps / span;
+    VF fi = fmin(floor(pos), (VF)(steps - 1.0f));
+    *frac = pos - fi;
+    return VI_OF_VF(fi);
+}
+
+DEVFN RGB op_lut1d(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    VF fr, fg, fb;
+    VI ir = 3 * lut_index(c.r, p[0], p[8], p[3], p[4], &fr);
+    VI ig = 3 * lut_index(c.g, p[1], p[9], p[3], p[5], &fg) + 1;
+    VI ib = 3 * lut_index(c.b, p[2], p[10], p[3], p[6], &fb) + 2;
+    VF r0 = GATHER(t, ir), g0 = GATHER(t, ig), b0 = GATHER(t, ib);
+    return rgb(r0 + (GATHER(t, ir + 3) - r0) * fr, g0 + (GATHER(t, ig + 3) - g0) * fg,
+               b0 + (GATHER(t, ib + 3) - b0) * fb);
+}
+
+DEVFN RGB lut3d_corner(GLOBAL const float* t, VI k) {
+    return rgb(GATHER(t, 3 * k), GATHER(t, 3 * k + 1), GATHER(t, 3 * k + 2));
+}
+
+/* Tetrahedral (Kasson et al. 1995; as FFmpeg's interp_tetrahedral), walking from the lower
+ * corner along the axes in order of decreasing fraction; same tie-breaking as the reference. */
+DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    int n = (int)p[7];
+    VF fr, fg, fb;
+    VI base = lut_index(c.r, p[0], p[8], p[3], p[4], &fr) * (n * n) + lut_index(c.g, p[1], p[9], p[3], p[5], &fg) * n +
+              lut_index(c.b, p[2], p[10], p[3], p[6], &fb);
+    VI r_max = (fr >= fg) & (fr >= fb);
+    VI g_max = !r_max & (fg >= fb);
+    VI b_min = (fb <= fg) & (fb <= fr);
+    VI g_min = !b_min & (fg <= fr);
+    VF f_max = SEL(r_max, fr, SEL(g_max, fg, fb));
+    VF f_min = SEL(b_min, fb, SEL(g_min, fg, fr));
+    VF f_mid = fr + fg + fb - f_max - f_min;
+    VI step_max = VI_OF_VF(SEL(r_max, (float)(n * n), SEL(g_max, (float)n, 1.0f)));
+    VI step_min = VI_OF_VF(SEL(b_min, 1.0f, SEL(g_min, (float)n, (float)(n * n))));
+    VI top = base + (n * n + n + 1);
+    RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
+    RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
+    return rgb(c000.r + f_max * (c1.r - c000.r) + f_mid * (c2.r - c1.r) + f_min * (c111.r - c2.r),
+               c000.g + f_max * (c1.g - c000.g) + f_mid * (c2.g - c1.g) + f_min * (c111.g - c2.g),
+               c000.b + f_max * (c1.b - c000.b) + f_mid * (c2.b - c1.b) + f_min * (c111.b - c2.b));
+}
+
+DEVFN RGB lerp_rgb(RGB a, RGB b, VF f) {
+    return rgb(a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f);
+}
+
+DEVFN RGB op_lut3d_trilinear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    int n = (int)p[7];
+    VF fr, fg, fb;
+    VI base = lut_index(c.r, p[0], p[8], p[3], p[4], &fr) * (n * n) + lut_index(c.g, p[1], p[9], p[3], p[5], &fg) * n +
+              lut_index(c.b, p[2], p[10], p[3], p[6], &fb);
+    VI up = base + n * n;
+    RGB b0 = lerp_rgb(lut3d_corner(t, base), lut3d_corner(t, base + 1), fb);
+    RGB b1 = lerp_rgb(lut3d_corner(t, base + n), lut3d_corner(t, base + n + 1), fb);
+    RGB b2 = lerp_rgb(lut3d_corner(t, up), lut3d_corner(t, up + 1), fb);
+    RGB b3 = lerp_rgb(lut3d_corner(t, up + n), lut3d_corner(t, up + n + 1), fb);
+    return lerp_rgb(lerp_rgb(b0, b1, fg), lerp_rgb(b2, b3, fg), fr);
+}
+
+/* ASC CDL v1.2: p = [slope rgb, offset rgb, power rgb, saturation]; clamps after SOP and at the end */
+DEVFN RGB op_cdl(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    VF r = powv(clamp01(c.r * p[0] + p[3]), p[6]);
+    VF g = powv(clamp01(c.g * p[1] + p[4]), p[7]);
+    VF b = powv(clamp01(c.b * p[2] + p[5]), p[8]);
+    VF y = 0.2126f * r + 0.7152f * g + 0.0722f * b;
+    float s = p[9];
+    return rgb(clamp01(s * r + (1.0f - s) * y), clamp01(s * g + (1.0f - s) * y), clamp01(s * b + (1.0f - s) * y));
+}
+
+#endif

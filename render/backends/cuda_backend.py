@@ -1,0 +1,124 @@
+"""The CUDA backend (CuPy RawModule, compiled by NVRTC from the same kernels/ source).
+
+CuPy is imported lazily: on a machine without it (or without an NVIDIA GPU)
+the backend is simply unavailable. ``apply`` takes NumPy frames (copied to and
+from the device) or CuPy arrays (kept on the device, no copies).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from render.backends.codegen import blur_kernel_name, program_key, program_source
+from render.backends.frames import frame_kind
+from render.errors import MoodgradeError
+from render.ops.base import FrameContext
+from render.ops.plan import BlurPass, build_plan, pack
+
+BLOCK = (32, 8, 1)
+
+
+def cuda_unavailable_reason() -> str | None:
+    """None when CuPy and a CUDA device are usable, else why not (one line)."""
+    try:
+        import cupy
+    except ImportError:
+        return "CuPy is not installed"
+    except Exception as exc:  # a broken CUDA install makes the import itself fail
+        return f"CuPy cannot load ({exc.__class__.__name__}: {exc})"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return "no CUDA device found"
+    except Exception as exc:
+        return f"no usable CUDA device ({exc.__class__.__name__})"
+    return None
+
+
+class CudaBackend:
+    """Runs grades as CUDA kernels on the current CuPy device."""
+
+    name = "cuda"
+
+    def __init__(self):
+        reason = cuda_unavailable_reason()
+        if reason:
+            raise MoodgradeError(f"backend 'cuda' is not available: {reason}")
+        import cupy
+        self._cp = cupy
+        props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+        self.device = f"CUDA {name}"
+        self._modules: dict = {}
+        self._lock = threading.Lock()  # buffers are reused: one frame at a time
+        self._buffers: dict = {}
+        self._tables = None
+        self._tables_host: np.ndarray | None = None
+
+    def _buffer(self, name: str, shape, dtype):
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != np.dtype(dtype):
+            buf = self._cp.empty(shape, dtype)
+            self._buffers[name] = buf
+        return buf
+
+    def _module(self, key, make_source):
+        mod = self._modules.get(key)
+        if mod is None:
+            mod = self._cp.RawModule(code=make_source(), options=("--std=c++14",))
+            self._modules[key] = mod
+        return mod
+
+    def apply(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
+        """Grade one HxWx3 frame (uint8/uint16/float32, NumPy or CuPy); returns the same kind of array."""
+        on_device = isinstance(frame, self._cp.ndarray)
+        with self._lock:
+            run, out = self.prepare(frame, grade, frame_index, transfer)
+            run()
+            return out if on_device else self._cp.asnumpy(out)
+
+    def prepare(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
+        """Plan, compile (cached) and upload for one frame; returns ``(run, output)``.
+
+        ``run()`` launches every pass on the current stream (no Python planning), so
+        benchmarks can time the kernels alone; ``output`` is the CuPy result array.
+        """
+        cp = self._cp
+        kind = frame_kind(frame)
+        h, w = frame.shape[:2]
+        plan = build_plan(grade)
+        ctx = FrameContext(w, h, frame_index, transfer)
+        packed = pack(plan, ctx)
+        mod = self._module(program_key(plan, packed, kind, transfer),
+                           lambda: program_source(plan, packed, kind, transfer))
+        src = cp.ascontiguousarray(frame) if isinstance(frame, cp.ndarray) else cp.asarray(np.ascontiguousarray(frame))
+        bufs = {"input": src, "output": cp.empty_like(src)}  # a new array per frame (pooled)
+        P = cp.asarray(packed.params)
+        if self._tables_host is None or not np.array_equal(self._tables_host, packed.tables):
+            self._tables = cp.asarray(packed.tables)
+            self._tables_host = packed.tables
+        grid = ((w + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1], 1)
+        blur_grid = ((3 * w + BLOCK[0] - 1) // BLOCK[0], grid[1], 1)
+        launches, blur_index = [], 0
+        for p in plan.passes:
+            for name in (p.src, p.dst, getattr(p, "aux", None)):
+                if name is not None and name not in bufs:
+                    bufs[name] = self._buffer(name, (h, w, 3), np.float32)
+            if isinstance(p, BlurPass):
+                weights = cp.asarray(packed.weights[blur_index])
+                launches.append((mod.get_function(blur_kernel_name(p)), blur_grid,
+                                 (bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), weights,
+                                  np.int32(len(weights) - 1))))
+                blur_index += 1
+                continue
+            aux = bufs[p.aux] if p.aux else src
+            launches.append((mod.get_function(p.kernel), grid,
+                             (bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
+                              np.uint32(frame_index & 0xFFFFFFFF), P, self._tables)))
+
+        def run():
+            for kernel, g, args in launches:
+                kernel(g, BLOCK, args)
+
+        return run, bufs["output"]

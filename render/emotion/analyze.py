@@ -1,0 +1,198 @@
+"""Analysis pass: a media file -> its :class:`MoodTimeline` (cached by content).
+
+One decode pass at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer side feeds,
+for every frame, the cut detector and the visual affect (both on a
+160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis.
+Faces are searched in chunks of :data:`FACE_CHUNK_SAMPLES` samples, each in a
+worker thread while the next chunk is decoded, so memory stays flat and both
+cores work on long films. Frames with a display rotation are turned upright
+for the faces, and face boxes are given in the upright (displayed) frame.
+The soundtrack is decoded whole and measured per frame. An audio-only file
+gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
+"""
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from render.emotion.audio_affect import audio_features
+from render.emotion.faces import analyze_faces, inference_providers
+from render.emotion.fusion import fuse
+from render.emotion.labels import EMOTIONS
+from render.emotion.overrides import apply_overrides, read_overrides
+from render.emotion.shots import CutDetector, downscale, rgb_to_hsv
+from render.emotion.timeline import (MoodTimeline, content_hash, default_cache_dir, load_sidecar,
+                                     sidecar_path, store_sidecar)
+from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_summaries
+from render.errors import MediaError, MoodgradeError
+from render.io.source import open_source
+
+SETTINGS_VERSION = 1                 # bump when the analysis changes its results
+DEFAULT_SAMPLE_FPS = 4.0
+ANALYSIS_MAX_SIDE_PX = 640
+FACE_CHUNK_SAMPLES = 120
+AUDIO_ONLY_FRAME_RATE = Fraction(25)
+
+Progress = Callable[[int, int | None], None]     # (frames done, frames expected or None)
+
+
+def analysis_size(width: int, height: int) -> tuple[int, int] | None:
+    """Decode size (even numbers) with the longer side at most ANALYSIS_MAX_SIDE_PX; None keeps the size."""
+    scale = ANALYSIS_MAX_SIDE_PX / max(width, height)
+    if scale >= 1:
+        return None
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _face_summary(faces: dict[int, list], frame_shape: dict[int, tuple[int, int]], shot: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: face count and main face box (0..1) of the nearest sampled frame of the same shot."""
+    n = shot.size
+    counts = np.zeros(n, np.int32)
+    boxes = np.full((n, 4), np.nan, np.float32)
+    sampled = np.array(sorted(faces), int)
+    if sampled.size == 0:
+        return counts, boxes
+    frames = np.arange(n)
+    after = np.clip(np.searchsorted(sampled, frames), 0, sampled.size - 1)
+    before = np.clip(after - 1, 0, sampled.size - 1)
+    nearest = np.where(np.abs(sampled[before] - frames) <= np.abs(sampled[after] - frames),
+                       sampled[before], sampled[after])
+    for i in np.flatnonzero(shot[nearest] == shot):
+        found = faces[int(nearest[i])]
+        if found:
+            h, w = frame_shape[int(nearest[i])]
+            x0, y0, x1, y1 = found[0].box
+            counts[i] = len(found)
+            boxes[i] = (x0 / w, y0 / h, x1 / w, y1 / h)
+    return counts, boxes
+
+
+@dataclass
+class _VideoPass:
+    """What one decode pass over the picture collects."""
+
+    frame_rate: Fraction
+    detector: CutDetector
+    visual: VisualAffect = field(default_factory=VisualAffect)
+    times: list[float] = field(default_factory=list)
+    faces: dict[int, list] = field(default_factory=dict)
+    frame_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass:
+    """Decode every frame once: cuts and picture statistics per frame, faces per sample.
+
+    Face analysis of one chunk of samples runs in a worker thread while the next
+    chunk is decoded (ONNX Runtime, NumPy and the decoder release the GIL), so
+    on long films decoding and face search overlap; at most two chunks are held.
+    """
+    video = src.info.video
+    result = _VideoPass(Fraction(video.frame_rate), CutDetector(float(video.frame_rate)))
+    step = max(1, round(float(result.frame_rate) / sample_fps))
+    turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
+    samples: list[tuple[int, np.ndarray]] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-faces") as pool:
+        pending: Future | None = None
+        for frame in src.frames(size=analysis_size(video.width, video.height)):
+            small = downscale(frame.rgb)
+            hsv = rgb_to_hsv(small)
+            result.detector.push(hsv)
+            result.visual.push(small, hsv)
+            result.times.append(frame.time_s)
+            if frame.index % step == 0:
+                upright = np.ascontiguousarray(np.rot90(frame.rgb, turns)) if turns else frame.rgb
+                samples.append((frame.index, upright))
+                result.frame_shape[frame.index] = upright.shape[:2]
+            if len(samples) >= FACE_CHUNK_SAMPLES:
+                if pending is not None:
+                    result.faces.update(pending.result())
+                pending, samples = pool.submit(analyze_faces, samples), []
+            if progress:
+                progress(len(result.times), video.frame_count)
+        if pending is not None:
+            result.faces.update(pending.result())
+    if samples:
+        result.faces.update(analyze_faces(samples))
+    return result
+
+
+def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) -> MoodTimeline:
+    with open_source(path) as src:
+        info = src.info
+        picture = _video_pass(src, settings["sample_fps"], progress) if info.video is not None else None
+        clip = src.read_audio()
+    times = picture.times if picture else []
+    faces = picture.faces if picture else {}
+    has_video = bool(times)
+    has_audio = clip is not None and clip.samples.shape[1] > 0
+    frame_rate = picture.frame_rate if has_video else AUDIO_ONLY_FRAME_RATE
+    if not has_video:
+        duration_s = clip.duration_s if has_audio else 0.0
+        times = list(np.arange(max(1, int(np.ceil(duration_s * frame_rate)))) / float(frame_rate))
+    time_s = np.asarray(times, np.float64)
+    n = time_s.size
+
+    cuts = picture.detector.cuts() if has_video else []
+    scene: dict[str, np.ndarray] = {}
+    if has_video:
+        scene.update(picture.visual.features(cuts))
+        scene["cut_rate_per_min"] = cut_rate_per_min(cuts, n, float(frame_rate))
+    if has_audio:
+        scene.update(audio_features(clip.samples, clip.sample_rate, time_s))
+    mood = fuse(n, float(frame_rate), cuts, scene, faces if has_video else None,
+                has_video=has_video, has_audio=has_audio)
+    shot = np.zeros(n, np.int32)
+    for c in cuts:
+        shot[c:] += 1
+    face_count, face_box = _face_summary(faces, picture.frame_shape if has_video else {}, shot)
+    source = info.to_dict()
+    source.update(path=str(path), content_hash=key)
+    return MoodTimeline(
+        frame_rate=frame_rate, time_s=time_s, probs=mood.probs, valence=mood.valence, arousal=mood.arousal,
+        confidence=mood.confidence, shot=shot, faces=face_count, face_box=face_box,
+        overridden=np.zeros(n, bool), cuts=cuts,
+        present={"video": has_video, "audio": has_audio, "faces": bool(face_count.any())},
+        source=source,
+        analysis=dict(settings, emotions=list(EMOTIONS), providers=inference_providers() if has_video else {}),
+        shots=shot_summaries(scene, cuts) if has_video else [],
+    )
+
+
+def analyze_file(path: str | Path, *, sample_fps: float = DEFAULT_SAMPLE_FPS, progress: Progress | None = None,
+                 cache_dir: str | Path | None = None, use_cache: bool = True,
+                 overrides: str | Path | None = None) -> MoodTimeline:
+    """The mood timeline of the media file at ``path``.
+
+    ``sample_fps``: frames per second looked at for faces (every frame is used
+    for cuts and picture statistics). ``progress(done, expected)`` is called per
+    decoded frame. The result is cached in ``cache_dir`` (default
+    :func:`default_cache_dir`) under the file's content hash and the settings;
+    ``use_cache=False`` neither reads nor writes the cache. ``overrides``: a
+    manual override file (see :mod:`render.emotion.overrides`), applied last.
+    Raises MoodgradeError (MediaError) for unreadable input or a bad override file.
+    """
+    path = Path(path)
+    if not sample_fps > 0:
+        raise MoodgradeError(f"sample rate for faces must be positive, not {sample_fps}")
+    forced = read_overrides(overrides) if overrides is not None else []
+    if path.is_dir():
+        raise MediaError(f"{path}: is a directory, not a media file")
+    try:
+        key = content_hash(path)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot read ({exc.strerror})") from None
+    settings = {"settings_version": SETTINGS_VERSION, "sample_fps": sample_fps,
+                "analysis_max_side_px": ANALYSIS_MAX_SIDE_PX}
+    sidecar = sidecar_path(cache_dir if cache_dir is not None else default_cache_dir(), key, settings)
+    timeline = load_sidecar(sidecar) if use_cache else None
+    if timeline is None:
+        timeline = _analyze(path, key, settings, progress)
+        if use_cache:
+            store_sidecar(timeline, sidecar)
+    timeline.source["path"] = str(path)
+    return apply_overrides(timeline, forced)

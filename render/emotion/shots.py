@@ -1,0 +1,234 @@
+"""Shot-boundary detection: content differences between downscaled frames.
+
+Each frame is reduced to :data:`ANALYSIS_WIDTH_PX` pixels wide and converted
+to HSV (OpenCV's 8-bit HSV: hue 0..179, saturation and value 0..255). The
+*content difference* of two frames is the mean absolute difference of their
+hue (circular), saturation and value, averaged over the three channels, on a
+0..255 scale, as in PySceneDetect's ContentDetector.
+
+:class:`CutDetector` is fed every frame in order (one pass, constant memory per
+frame) and records difference series: to the previous frame (lag 1), to the
+frame before it (lag 2) and to the frames ``gradual_lags_s`` earlier (lags K:
+half a second for quick dissolves, two seconds for slow ones).
+:func:`CutDetector.cuts` then decides, offline:
+
+* hard cuts: a lag-1 peak above an adaptive threshold, the local running
+  median plus ``hard_mad_k`` robust deviations (MAD) of the lag-1 series, and
+  ``hard_ratio`` times that median, and at least ``hard_min`` absolute; a flash
+  (one odd frame) is rejected because the frames either side of it match;
+* gradual transitions (dissolves, fades), for each lag K: a run of frames whose lag-K
+  difference stands out against its own running median, whose change is
+  *monotone* (the lag-K difference is at least ``monotone_min`` of the summed
+  lag-1 differences over the same span, which a pan or shaking camera is not),
+  and that is not the tail of a hard cut; it yields ONE boundary at its middle;
+* boundaries that only have near-black frames between them (fade out, black,
+  fade in) merge into one boundary in the middle of the black; black at the
+  start or end of the clip is no boundary;
+* boundaries closer than ``min_shot_s`` to a stronger one (or to the start)
+  are dropped.
+
+A cut is reported as the index of the first frame of the new shot.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+ANALYSIS_WIDTH_PX = 160
+
+
+@dataclass(frozen=True)
+class CutSettings:
+    """Bounds of the detector; content differences are on the 0..255 scale."""
+
+    min_shot_s: float = 0.5
+    median_window_s: float = 1.0      # half-width of the running median for hard cuts
+    hard_mad_k: float = 6.0
+    hard_ratio: float = 3.0
+    hard_min: float = 10.0
+    gradual_lags_s: tuple[float, ...] = (0.5, 2.0)
+    gradual_window_s: float = 3.0     # half-width of the running median for gradual changes
+    gradual_mad_k: float = 4.0
+    gradual_min: float = 18.0
+    monotone_min: float = 0.5
+    dark_value_max: float = 18.0      # mean HSV value of a "black" frame, 0..255
+
+
+def downscale(rgb: np.ndarray, width_px: int = ANALYSIS_WIDTH_PX) -> np.ndarray:
+    """Area-downscale an HxWx3 RGB frame to ``width_px`` wide (never up); uint16 becomes uint8."""
+    if rgb.dtype == np.uint16:
+        rgb = (rgb >> 8).astype(np.uint8)
+    h, w = rgb.shape[:2]
+    if w <= width_px:
+        return np.ascontiguousarray(rgb)
+    height = max(1, round(h * width_px / w))
+    return cv2.resize(rgb, (width_px, height), interpolation=cv2.INTER_AREA)
+
+
+def rgb_to_hsv(small_rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> uint8 HSV (hue 0..179, saturation and value 0..255)."""
+    return cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV)
+
+
+def content_difference(hsv_a: np.ndarray, hsv_b: np.ndarray) -> float:
+    """Mean absolute HSV difference of two same-size frames, 0..255 (hue taken circularly)."""
+    diff = cv2.absdiff(hsv_a, hsv_b)
+    dh = diff[..., 0].astype(np.float32)
+    dh = np.minimum(dh, 180.0 - dh) * (255.0 / 90.0)
+    return float((dh.mean() + diff[..., 1].mean() + diff[..., 2].mean()) / 3.0)
+
+
+def _running_median_mad(x: np.ndarray, half_width: int, block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Running median and MAD (scaled to a standard deviation) over ``x[i-hw : i+hw+1]``.
+
+    Computed ``block`` frames at a time so a feature film needs little memory.
+    """
+    median = np.zeros(x.size)
+    mad = np.zeros(x.size)
+    if x.size == 0:
+        return median, mad
+    padded = np.pad(x, half_width, mode="reflect" if x.size > half_width else "edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half_width + 1)
+    for start in range(0, x.size, block):
+        w = windows[start:start + block]
+        m = np.median(w, axis=1)
+        median[start:start + block] = m
+        mad[start:start + block] = np.median(np.abs(w - m[:, None]), axis=1) * 1.4826
+    return median, mad
+
+
+class CutDetector:
+    """Collects frame differences in one pass; :meth:`cuts` finds the shot boundaries."""
+
+    def __init__(self, frame_rate: float, settings: CutSettings = CutSettings()):
+        if frame_rate <= 0:
+            raise ValueError("frame_rate must be positive")
+        self.frame_rate = float(frame_rate)
+        self.settings = settings
+        self.lags = sorted({max(2, round(lag_s * self.frame_rate)) for lag_s in settings.gradual_lags_s})
+        self._recent: list[np.ndarray] = []       # the last max(lags) HSV frames
+        self._d1: list[float] = []
+        self._d2: list[float] = []
+        self._dk: dict[int, list[float]] = {k: [] for k in self.lags}
+        self._value: list[float] = []
+
+    def push(self, hsv: np.ndarray) -> None:
+        """Add the next frame (uint8 HSV from :func:`rgb_to_hsv`, same size for every frame)."""
+        recent = self._recent
+        self._d1.append(content_difference(hsv, recent[-1]) if recent else 0.0)
+        self._d2.append(content_difference(hsv, recent[-2]) if len(recent) >= 2 else self._d1[-1])
+        for k, series in self._dk.items():
+            # Early frames compare with the first frame: a shorter lag, but a baseline of the right kind.
+            series.append(content_difference(hsv, recent[-min(k, len(recent))]) if recent else 0.0)
+        self._value.append(float(hsv[..., 2].mean()))
+        recent.append(hsv)
+        if len(recent) > self.lags[-1]:
+            recent.pop(0)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self._d1)
+
+    @property
+    def differences(self) -> np.ndarray:
+        """Lag-1 content difference per frame (0 for the first), 0..255."""
+        return np.asarray(self._d1, np.float32)
+
+    def cuts(self) -> list[int]:
+        """Indices of the first frame of every shot but the first, ascending."""
+        s = self.settings
+        n = self.frame_count
+        if n < 3:
+            return []
+        d1 = np.asarray(self._d1)
+        d2 = np.asarray(self._d2)
+        dark = np.asarray(self._value) < s.dark_value_max
+        median1, mad1 = _running_median_mad(d1, max(2, round(s.median_window_s * self.frame_rate)))
+
+        hard = self._hard_cuts(d1, d2, median1, mad1)
+        hard_positions = [i for i, _ in hard]
+        gradual = [c for k in self.lags for c in self._gradual_cuts(d1, np.asarray(self._dk[k]), k, hard_positions)]
+        candidates = self._merge_across_black(sorted(hard + gradual), dark)
+        return self._enforce_min_length(candidates)
+
+    def _hard_cuts(self, d1: np.ndarray, d2: np.ndarray, median: np.ndarray,
+                   mad: np.ndarray) -> list[tuple[int, float]]:
+        s = self.settings
+        threshold = np.maximum.reduce([median + s.hard_mad_k * np.maximum(mad, 1.0),
+                                       s.hard_ratio * median, np.full_like(median, s.hard_min)])
+        found = []
+        for i in range(1, d1.size):
+            if d1[i] <= threshold[i]:
+                continue
+            if i + 1 < d1.size and d1[i + 1] > d1[i]:
+                continue                       # not the peak of this change
+            if d2[i] < 0.5 * d1[i] or (i + 1 < d1.size and d2[i + 1] < 0.5 * d1[i]):
+                continue                       # a flash: the frames either side of one frame match
+            found.append((i, float(d1[i] / threshold[i])))
+        return found
+
+    def _gradual_cuts(self, d1: np.ndarray, dk: np.ndarray, k: int, hard: list[int]) -> list[tuple[int, float]]:
+        """Gradual transitions seen at lag ``k``."""
+        s = self.settings
+        half = max(3 * k, round(s.gradual_window_s * self.frame_rate))
+        median, mad = _running_median_mad(dk, half)
+        noise, _ = _running_median_mad(d1, half)      # wide enough not to be raised by the transition itself
+        threshold = np.maximum(median + s.gradual_mad_k * np.maximum(mad, 1.0), s.gradual_min)
+        above = dk > threshold
+        above[:k] = False
+        found = []
+        i = 0
+        while i < dk.size:
+            if not above[i]:
+                i += 1
+                continue
+            start = i
+            while i < dk.size and above[i]:
+                i += 1
+            end = i - 1                          # run of frames [start, end] with a large lag-K change
+            if end - start + 1 < k // 2:
+                continue                         # a transition keeps lag K up for >= K frames; a flash does not
+            if any(start - k <= h <= end + 1 for h in hard):
+                continue                         # the lag-K trace of a hard cut
+            peak = start + int(np.argmax(dk[start:end + 1]))
+            span = slice(peak - k + 1, peak + 1)
+            summed = float(np.sum(np.maximum(d1[span] - noise[span], 0.0)))
+            if summed <= 0 or dk[peak] / summed < s.monotone_min:
+                continue                         # motion, not a transition
+            # The run spans the transition plus the lag; its middle minus half a lag is the transition's middle.
+            position = int(np.clip(round((start + end - k) / 2) + 1, 1, dk.size - 1))
+            found.append((position, float(dk[peak] / threshold[peak])))
+        return found
+
+    @staticmethod
+    def _merge_across_black(candidates: list[tuple[int, float]], dark: np.ndarray) -> list[tuple[int, float]]:
+        """Boundaries with only black between them become one; black at the clip's ends is no boundary."""
+        n = dark.size
+
+        def all_dark(a: int, b: int) -> bool:          # frames a..b-1 (empty is not dark)
+            return b > a and bool(dark[a:b].all())
+
+        merged: list[tuple[int, float]] = []
+        for pos, strength in candidates:
+            if merged and all_dark(merged[-1][0], pos):
+                prev, prev_strength = merged.pop()
+                pos, strength = (prev + pos) // 2, max(strength, prev_strength)
+            merged.append((pos, strength))
+        return [(p, st) for p, st in merged if not all_dark(0, p) and not all_dark(p, n)]
+
+    def _enforce_min_length(self, candidates: list[tuple[int, float]]) -> list[int]:
+        min_frames = max(1, round(self.settings.min_shot_s * self.frame_rate))
+        kept: list[int] = []
+        for pos, _ in sorted(candidates, key=lambda c: -c[1]):
+            if pos >= min_frames and all(abs(pos - q) >= min_frames for q in kept):
+                kept.append(pos)
+        return sorted(kept)
+
+
+def detect_cuts(frames, frame_rate: float, settings: CutSettings = CutSettings()) -> list[int]:
+    """Shot boundaries of a sequence of RGB frames (any size, uint8/uint16): first frame of each new shot."""
+    detector = CutDetector(frame_rate, settings)
+    for rgb in frames:
+        detector.push(rgb_to_hsv(downscale(rgb)))
+    return detector.cuts()

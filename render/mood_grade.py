@@ -1,0 +1,134 @@
+"""The main job: read the moods of a video and grade picture and sound to them.
+
+``grade_video`` is what ``moodgrade grade IN OUT --preset NAME`` runs:
+
+1. the mood timeline: analysed (cached by content hash), forced to one emotion,
+   or read from a timeline JSON / override CSV (``mood``);
+2. the preset blended by the timeline into per-frame looks (render.looks);
+3. the soundtrack shaped by the same moods with pedalboard and normalised to
+   the loudness target (render.audio);
+4. every frame graded on the chosen backend and encoded (render.job).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from render.audio.automation import MoodCurve
+from render.audio.soundtrack import SoundtrackResult, soundtrack_processor
+from render.audio.style import SoundtrackStyle
+from render.emotion.analyze import analyze_file
+from render.emotion.labels import EMOTIONS
+from render.emotion.overrides import Override, apply_overrides, read_overrides
+from render.emotion.timeline import MoodTimeline
+from render.errors import MoodgradeError
+from render.grading import GradeRecipe, make_process
+from render.io.output_path import check_output_path
+from render.io.sink import EncodeSettings
+from render.io.source import open_source
+from render.job import RenderResult, render_file
+from render.looks.preset import Preset, load_preset
+from render.looks.schedule import build_schedule
+from render.ops.grade_file import build_grade, grade_from_assignments
+from render.pipeline import Progress
+
+# Lossy encoders (AAC, Opus) overshoot the peaks they are given by a few tenths of a dB;
+# the limiter aims this much lower so the *encoded* soundtrack still meets the ceiling.
+LOSSY_HEADROOM_DB = 0.5
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """What to grade with. ``mood``: "auto" (analyse), an emotion name (forced on the whole
+    clip), or a file: a timeline JSON from ``moodgrade analyze --json`` or an override CSV.
+    ``intensity`` 0..1 scales the mood response. ``loudness_lufs``: -70..0, the soundtrack's
+    integrated loudness target; ``audio=False`` drops the soundtrack."""
+
+    preset: str | None = None
+    mood: str = "auto"
+    intensity: float = 1.0
+    lut: str | None = None
+    lut_interpolation: str = "tetrahedral"
+    cdl: str | None = None
+    cdl_id: str | None = None
+    grade_file: str | None = None
+    assignments: tuple[str, ...] = ()
+    backend: str | None = None
+    audio: bool = True
+    loudness_lufs: float = -14.0
+    true_peak_dbtp: float = -1.0
+    cache_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    render: RenderResult
+    preset: str | None
+    timeline: MoodTimeline | None
+    soundtrack: SoundtrackResult | None
+
+
+def mood_timeline(input_path, mood: str, *, cache_dir=None,
+                  progress: Callable[[int, int | None], None] | None = None) -> MoodTimeline:
+    """The timeline for ``mood`` ("auto", an emotion, or a .json timeline / .csv override file)."""
+    if mood.endswith(".json"):
+        return MoodTimeline.read_json(mood)
+    overrides = None if mood == "auto" or mood in EMOTIONS else mood
+    if overrides is not None and not Path(mood).is_file():
+        raise MoodgradeError(f"--mood {mood!r}: not auto, an emotion ({', '.join(EMOTIONS)}) or an existing file")
+    timeline = analyze_file(input_path, progress=progress, cache_dir=cache_dir, overrides=overrides)
+    if mood in EMOTIONS:
+        whole = Override(start=0, end=timeline.frame_count, in_frames=True, emotion=mood, intensity=1.0, line=0)
+        timeline = apply_overrides(timeline, [whole])
+    return timeline
+
+
+def grade_recipe(options: GradeOptions, timeline: MoodTimeline | None, preset: Preset | None) -> GradeRecipe:
+    """The picture side: fixed ops from the options, then the preset's mood-driven look."""
+    fixed = build_grade(grade_file=options.grade_file, lut=options.lut, lut_interpolation=options.lut_interpolation,
+                        cdl=options.cdl, cdl_id=options.cdl_id)
+    if preset is None:
+        return GradeRecipe(ops=grade_from_assignments(options.assignments, base=fixed), backend=options.backend)
+    # --op values change the preset's own ops (its base look), or add ops to it.
+    preset = dataclasses.replace(preset, look=grade_from_assignments(options.assignments, base=preset.look))
+    return GradeRecipe(ops=fixed, schedule=build_schedule(preset, timeline, options.intensity),
+                       backend=options.backend)
+
+
+def mood_curve(timeline: MoodTimeline, intensity: float) -> MoodCurve:
+    """The soundtrack's automation input: valence, arousal and confidence x intensity per frame."""
+    return MoodCurve(frame_rate_hz=timeline.frame_rate, valence=timeline.valence.clip(-1, 1),
+                     arousal=timeline.arousal.clip(-1, 1),
+                     intensity=(timeline.confidence * intensity).clip(0, 1))
+
+
+def grade_video(input_path, output_path, options: GradeOptions, settings: EncodeSettings = EncodeSettings(), *,
+                overwrite: bool = False, workers: int = 2,
+                on_analysis: Callable[[int, int | None], None] | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> GradeReport:
+    """Grade ``input_path`` into ``output_path``; see the module docstring."""
+    if not 0.0 <= options.intensity <= 1.0:
+        raise MoodgradeError(f"--intensity {options.intensity}: must be within 0..1")
+    check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
+    with open_source(input_path) as source:
+        has_audio = source.info.audio is not None
+    preset = load_preset(options.preset) if options.preset else None
+    style = SoundtrackStyle.from_mapping(preset.soundtrack, f"{preset.path} [soundtrack]") if preset else None
+    timeline = mood_timeline(input_path, options.mood, cache_dir=options.cache_dir,
+                             progress=on_analysis) if preset else None
+    recipe = grade_recipe(options, timeline, preset)
+    audio, soundtrack = None, []
+    if not options.audio:
+        settings = dataclasses.replace(settings, audio="none")
+    elif preset is not None and has_audio:
+        lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
+        ceiling = options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)
+        audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
+                                     ceiling, on_result=soundtrack.append)
+    result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
+                         overwrite=overwrite, workers=workers, on_progress=on_progress)
+    return GradeReport(render=result, preset=preset.name if preset else None, timeline=timeline,
+                       soundtrack=soundtrack[0] if soundtrack else None)

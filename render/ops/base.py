@@ -1,0 +1,148 @@
+"""The op model shared by every backend.
+
+An op is a frozen dataclass describing one grading operation with named,
+unit-bearing parameters. Each op class declares
+
+- ``RANGES``: the allowed closed interval of every numeric parameter (checked on
+  construction, reported by the TOML/CLI loaders);
+- ``structure()``: the static part (what changes the compiled kernel);
+- ``params(ctx)`` / ``table()``: the parameter precompute (float32 arrays of a length
+  fixed by the structure) used by the NumPy reference *and* handed to the device
+  kernels, so every backend computes from the same numbers;
+- ``apply_reference``: the NumPy truth that the device kernels are tested against.
+
+Per-pixel ops (:class:`PixelOp`) state the domain they work in: ``"linear"``
+(scene-linear light, after the transfer function is undone) or ``"display"``
+(the encoded, display-referred values of the frame, 0..1). Neighbourhood ops
+(:class:`NeighbourhoodOp`) blur and blend; they work on display values unless
+they say otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+
+from render.errors import MoodgradeError
+
+LINEAR = "linear"
+DISPLAY = "display"
+
+
+@dataclass(frozen=True)
+class FrameContext:
+    """What an op may know about the frame: size, index, transfer function.
+
+    ``transfer`` names the curve that maps the frame's encoded values to linear
+    light: ``"bt709"`` (inverse ITU-R BT.709 OETF, the default for video) or ``"srgb"``.
+    """
+
+    width: int
+    height: int
+    frame_index: int = 0
+    transfer: str = "bt709"
+
+    @property
+    def scale(self) -> float:
+        """Factor from pixels of a 1080-line frame to pixels of this frame."""
+        return self.height / 1080.0
+
+
+def check_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
+    """Raise MoodgradeError unless ``lo <= value <= hi`` (and finite)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise MoodgradeError(f"{owner}.{name} must be a number, got {value!r}")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise MoodgradeError(f"{owner}.{name} = {value} is outside the allowed range [{lo}, {hi}]")
+
+
+class Op:
+    """Base of all ops: range checking on construction and the structure key."""
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
+    name: ClassVar[str] = ""  # the op's name in grade files, e.g. "exposure"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name not in self.RANGES:
+                continue
+            lo, hi = self.RANGES[f.name]
+            value = getattr(self, f.name)
+            items = value if isinstance(value, tuple) else (value,)
+            for v in items:
+                check_range(self.name or type(self).__name__, f.name, v, lo, hi)
+
+    def structure(self) -> tuple:
+        """What the compiled kernel depends on; by default only the op type."""
+        return (type(self).__name__,)
+
+    def is_identity(self) -> bool:
+        """True when the op leaves every pixel unchanged (it is then dropped)."""
+        return False
+
+
+class PixelOp(Op):
+    """A per-pixel op: fused with its neighbours into one kernel launch."""
+
+    domain: ClassVar[str] = DISPLAY
+    device_function: ClassVar[str] = ""  # RGB f(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px)
+    kernel_source: ClassVar[str] = ""  # file in kernels/ holding device_function
+
+    def params(self, ctx: FrameContext) -> np.ndarray:
+        """Per-frame parameters handed to the device function (float32, fixed length)."""
+        return np.zeros(0, np.float32)
+
+    def table(self) -> np.ndarray:
+        """Lookup data (float32, 1-D, length fixed by the structure); empty by default."""
+        return np.zeros(0, np.float32)
+
+    def apply_reference(self, rgb: np.ndarray, ctx: FrameContext) -> np.ndarray:
+        """NumPy reference: float32 HxWx3 in ``self.domain`` -> float32 HxWx3."""
+        raise NotImplementedError
+
+
+class NeighbourhoodOp(Op):
+    """An op that reads neighbouring pixels (blurs): run as separate passes.
+
+    The device runs a separable Gaussian blur of the op's blur source with
+    ``blur_weights(ctx)`` and then ``combine_function(sharp, blurred, p, px)`` per pixel.
+    """
+
+    combine_function: ClassVar[str] = ""
+    kernel_source: ClassVar[str] = "focus.h"
+    bright_pass: ClassVar[bool] = False  # blur a linear-light bright pass instead of the picture
+
+    def blur_sigma(self, ctx: FrameContext) -> float:
+        """Standard deviation of the blur in pixels of this frame (ops give it in px of 1080p)."""
+        raise NotImplementedError
+
+    def params(self, ctx: FrameContext) -> np.ndarray:
+        return np.zeros(0, np.float32)
+
+    def combine_reference(self, sharp: np.ndarray, blurred: np.ndarray, ctx: FrameContext) -> np.ndarray:
+        """NumPy reference of the per-pixel combine step (display values in, display out)."""
+        raise NotImplementedError
+
+
+def gaussian_weights(sigma_px: float) -> np.ndarray:
+    """Half of a normalised Gaussian kernel: weights[k] for offsets 0..R, R = ceil(3 sigma).
+
+    ``sigma_px`` <= 0 gives ``[1.0]`` (no blur). The full kernel (offsets -R..R) sums to 1.
+    """
+    if sigma_px <= 0:
+        return np.ones(1, np.float32)
+    radius = int(math.ceil(3.0 * sigma_px))
+    k = np.arange(radius + 1, dtype=np.float64)
+    w = np.exp(-0.5 * (k / sigma_px) ** 2)
+    w /= w[0] + 2.0 * w[1:].sum()
+    return w.astype(np.float32)
+
+
+def as_f32(value) -> np.ndarray:
+    """Pack numbers into a flat float32 array (the parameter layout)."""
+    if isinstance(value, (list, tuple)):
+        return np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in value]).astype(np.float32)
+    return np.asarray(value, dtype=np.float32).ravel()

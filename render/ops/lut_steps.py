@@ -1,0 +1,96 @@
+"""Device descriptions of the LUT and CDL ops of render.ops.lut / render.ops.cdl.
+
+Those modules hold the file formats and the NumPy references; these wrappers add
+what the processor needs (structure, parameter precompute, table, device
+function in kernels/lut.h) without changing the ops users build. All work on
+display-referred (encoded) values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from render.ops.base import DISPLAY, PixelOp, as_f32
+from render.ops.cdl import CDL
+from render.ops.lut import Lut1D, Lut3D
+
+
+def _domain_params(lut, size: int) -> np.ndarray:
+    lo = np.asarray(lut.domain_min, np.float32)
+    hi = np.asarray(lut.domain_max, np.float32)
+    return as_f32([lo, [size - 1], hi - lo, [size], hi])
+
+
+@dataclass(frozen=True, eq=False)
+class Lut1DStep(PixelOp):
+    lut: Lut1D = None
+    domain = DISPLAY
+    device_function = "op_lut1d"
+    kernel_source = "lut.h"
+
+    def structure(self):
+        return ("Lut1D", self.lut.size)
+
+    def params(self, ctx):
+        return _domain_params(self.lut, self.lut.size)
+
+    def table(self):
+        return np.ascontiguousarray(self.lut.table, np.float32).ravel()
+
+    def apply_reference(self, rgb, ctx):
+        return self.lut.apply_reference(rgb)
+
+
+@dataclass(frozen=True, eq=False)
+class Lut3DStep(PixelOp):
+    lut: Lut3D = None
+    domain = DISPLAY
+    kernel_source = "lut.h"
+
+    @property
+    def device_function(self) -> str:
+        return f"op_lut3d_{self.lut.interpolation}"
+
+    def structure(self):
+        return ("Lut3D", self.lut.size, self.lut.interpolation)
+
+    def params(self, ctx):
+        return _domain_params(self.lut, self.lut.size)
+
+    def table(self):
+        return np.ascontiguousarray(self.lut.table, np.float32).ravel()
+
+    def apply_reference(self, rgb, ctx):
+        return self.lut.apply_reference(rgb)
+
+
+@dataclass(frozen=True)
+class CDLStep(PixelOp):
+    cdl: CDL = None
+    domain = DISPLAY
+    device_function = "op_cdl"
+    kernel_source = "lut.h"
+
+    def is_identity(self) -> bool:
+        # the no-op CDL is dropped with its clamp (frames are already clamped on load)
+        return self.cdl == CDL()
+
+    def params(self, ctx):
+        c = self.cdl
+        return as_f32([c.slope, c.offset, c.power, [c.saturation]])
+
+    def apply_reference(self, rgb, ctx):
+        return self.cdl.apply_reference(rgb)
+
+
+def wrap(op) -> PixelOp | None:
+    """The device step of a LUT/CDL op, or None for other objects."""
+    if isinstance(op, Lut3D):
+        return Lut3DStep(op)
+    if isinstance(op, Lut1D):
+        return Lut1DStep(op)
+    if isinstance(op, CDL):
+        return CDLStep(op)
+    return None

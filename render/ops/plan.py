@@ -1,0 +1,192 @@
+"""The processor: turns a grade (a tuple of ops) into passes that every backend runs.
+
+``build_plan(grade)`` drops identity ops, wraps LUT/CDL ops for the device,
+inserts the linear/display conversions each op needs, fuses every run of
+per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
+an optional bright pass, a horizontal and a vertical :class:`BlurPass`, and a
+combine :class:`PixelPass` that also carries the per-pixel ops that follow.
+The first pass always reads the input frame, so blurs only ever read float buffers.
+``Plan.key`` is the grade's structure (what a compiled program depends on);
+``pack(plan, ctx)`` gives the per-frame values (kernel arguments).
+
+Buffers are named: ``input`` and ``output`` (the caller's frames, any dtype) and
+float32 HxWx3 intermediates ``s0``, ``s1`` (display values), ``tmp``, ``blurred``,
+``bright``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from render.errors import MoodgradeError
+from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, gaussian_weights
+from render.ops.transfer import TRANSFERS, from_linear, to_linear
+
+
+@dataclass(frozen=True)
+class ToLinear(PixelOp):
+    """Decode display values to linear light with the frame's transfer function."""
+
+    device_function = "op_to_linear"
+    kernel_source = "common.h"
+
+    def apply_reference(self, rgb, ctx):
+        return to_linear(rgb, ctx.transfer)
+
+
+@dataclass(frozen=True)
+class FromLinear(PixelOp):
+    """Encode linear light back to display values."""
+
+    device_function = "op_from_linear"
+    kernel_source = "common.h"
+
+    def apply_reference(self, rgb, ctx):
+        return from_linear(rgb, ctx.transfer)
+
+
+@dataclass(frozen=True)
+class BloomBright(PixelOp):
+    """The bright pass of a bloom op: display values in, linear light above the threshold out."""
+
+    bloom: NeighbourhoodOp = None
+    device_function = "op_bloom_bright"
+    kernel_source = "lighting.h"
+
+    def params(self, ctx):
+        return self.bloom.params(ctx)
+
+    def apply_reference(self, rgb, ctx):
+        return self.bloom.bright_reference(rgb, ctx)
+
+
+@dataclass(frozen=True)
+class PixelPass:
+    """One fused per-pixel kernel launch: load src (+ combine with aux), run steps, store dst."""
+
+    kernel: str
+    src: str
+    dst: str
+    steps: tuple[PixelOp, ...]
+    combine: NeighbourhoodOp | None = None
+    aux: str | None = None
+
+
+@dataclass(frozen=True)
+class BlurPass:
+    """One direction ("h" or "v") of the separable Gaussian of ``op``."""
+
+    src: str
+    dst: str
+    direction: str
+    op: NeighbourhoodOp
+
+
+@dataclass(frozen=True)
+class Plan:
+    passes: tuple
+    key: tuple = field(default=())
+
+
+def _device_op(op) -> Op:
+    """The op itself, or its device wrapper for the LUT/CDL types of render.ops.lut/cdl."""
+    if isinstance(op, (PixelOp, NeighbourhoodOp)):
+        return op
+    from render.ops import lut_steps
+    wrapped = lut_steps.wrap(op)
+    if wrapped is None:
+        raise MoodgradeError(f"not a grading op: {op!r}")
+    return wrapped
+
+
+def _with_domains(ops: list[PixelOp]) -> tuple[PixelOp, ...]:
+    steps, domain = [], DISPLAY
+    for op in ops:
+        if op.domain != domain:
+            steps.append(ToLinear() if op.domain == LINEAR else FromLinear())
+            domain = op.domain
+        steps.append(op)
+    if domain == LINEAR:
+        steps.append(FromLinear())
+    return tuple(steps)
+
+
+def build_plan(grade) -> Plan:
+    """Plan the passes of ``grade`` (a tuple of ops, applied in order)."""
+    ops = [_device_op(op) for op in grade]
+    ops = [op for op in ops if not op.is_identity()]
+    # stages: (neighbourhood op or None, following per-pixel ops)
+    stages: list[tuple[NeighbourhoodOp | None, list[PixelOp]]] = [(None, [])]
+    for op in ops:
+        if isinstance(op, NeighbourhoodOp):
+            stages.append((op, []))
+        else:
+            stages[-1][1].append(op)
+    passes, src = [], "input"
+    for n, (nop, pixel_ops) in enumerate(stages):
+        dst = "output" if n == len(stages) - 1 else f"s{n % 2}"
+        steps = _with_domains(pixel_ops)
+        if nop is None:
+            passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps))
+        else:
+            blur_src = src
+            if nop.bright_pass:
+                passes.append(PixelPass(f"pass{len(passes)}", src, "bright", (BloomBright(nop),)))
+                blur_src = "bright"
+            passes.append(BlurPass(blur_src, "tmp", "h", nop))
+            passes.append(BlurPass("tmp", "blurred", "v", nop))
+            passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps, combine=nop, aux="blurred"))
+        src = dst
+    key = tuple(_pass_key(p) for p in passes)
+    return Plan(tuple(passes), key)
+
+
+def _pass_key(p) -> tuple:
+    if isinstance(p, BlurPass):
+        return ("blur", p.src, p.dst, p.direction)
+    return ("pixel", p.kernel, p.src, p.dst, p.aux, p.combine.structure() if p.combine else None,
+            tuple(s.structure() for s in p.steps))
+
+
+@dataclass
+class Packed:
+    """Per-frame values of a plan: P (parameters), T (tables), offsets, blur weights."""
+
+    params: np.ndarray
+    tables: np.ndarray
+    # per PixelPass kernel name: (combine param offset or None, [(param offset, table offset) per step])
+    offsets: dict
+    weights: list  # per BlurPass, in order: float32 half kernel
+
+
+def pack(plan: Plan, ctx: FrameContext) -> Packed:
+    """Evaluate every op's parameter precompute for this frame."""
+    if ctx.transfer not in TRANSFERS:
+        raise MoodgradeError(f"unknown transfer function {ctx.transfer!r}; use one of {sorted(TRANSFERS)}")
+    params, tables, offsets, weights = [], [], {}, []
+    p_len = t_len = 0
+    for p in plan.passes:
+        if isinstance(p, BlurPass):
+            weights.append(gaussian_weights(p.op.blur_sigma(ctx)))
+            continue
+        comb = None
+        if p.combine is not None:
+            a = p.combine.params(ctx)
+            comb, p_len = p_len, p_len + len(a)
+            params.append(a)
+        step_offsets = []
+        for s in p.steps:
+            a, t = s.params(ctx), s.table()
+            step_offsets.append((p_len, t_len))
+            params.append(a)
+            tables.append(t)
+            p_len += len(a)
+            t_len += len(t)
+        offsets[p.kernel] = (comb, step_offsets)
+    cat = lambda xs: np.concatenate(xs).astype(np.float32) if xs else np.zeros(0, np.float32)
+    P, T = cat(params), cat(tables)
+    # device buffers must not be empty
+    return Packed(P if len(P) else np.zeros(1, np.float32), T if len(T) else np.zeros(1, np.float32),
+                  offsets, weights)

@@ -1,0 +1,56 @@
+"""The CUDA dialect of every generated program compiles with nvcc (no GPU needed), and the
+CUDA backend is cleanly unavailable where CuPy or a GPU is missing."""
+
+import shutil
+import subprocess
+
+import pytest
+
+from render.backends.codegen import program_source
+from render.backends.cuda_backend import cuda_unavailable_reason
+from render.errors import MoodgradeError
+from render.ops.base import FrameContext
+from render.ops.plan import build_plan, pack
+from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES
+
+NVCC = shutil.which("nvcc") or shutil.which("/usr/local/bin/nvcc")
+
+
+def _programs():
+    """(name, source) for every op alone (8-bit), the empty grade and the fused chain of all ops
+    (every frame kind, both transfer functions)."""
+    ctx = FrameContext(64, 36)
+    grades = {name: (op,) for name, op in OP_EXAMPLES.items()}
+    grades["fused_chain"] = FUSED_CHAIN
+    grades["empty"] = ()
+    for name, grade in grades.items():
+        plan = build_plan(grade)
+        packed = pack(plan, ctx)
+        for kind in ("u8", "u16", "f32") if name in ("fused_chain", "empty") else ("u8",):
+            yield f"{name}_{kind}", program_source(plan, packed, kind, "bt709")
+    plan = build_plan(FUSED_CHAIN)
+    yield "fused_chain_srgb", program_source(plan, pack(plan, ctx), "u16", "srgb")
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
+def test_every_generated_program_compiles_as_cuda(tmp_path):
+    files = []
+    for name, source in _programs():
+        path = tmp_path / f"{name}.cu"
+        path.write_text(source)
+        files.append(str(path))
+    result = subprocess.run([NVCC, "--ptx", "-arch=sm_90", "-std=c++14", "-odir", str(tmp_path), *files],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    ptx = list(tmp_path.glob("*.ptx"))
+    assert len(ptx) == len(files)
+    fused = (tmp_path / "fused_chain_u8.ptx").read_text()
+    for kernel in ("pass0", "blur_h_buf", "blur_v_buf"):
+        assert f".entry {kernel}" in fused
+
+
+@pytest.mark.skipif(cuda_unavailable_reason() is None, reason="CUDA is available here")
+def test_cuda_backend_is_cleanly_unavailable():
+    from render.backends import select_backend
+    with pytest.raises(MoodgradeError, match="backend 'cuda' is not available"):
+        select_backend("cuda")

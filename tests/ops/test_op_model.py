@@ -1,0 +1,74 @@
+"""The op model: ranges are enforced, identity parameters give the input back exactly,
+NaN/Inf/out-of-range inputs come out finite and clamped (NumPy reference; the device
+backends are held to the same results in tests/backends)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from render.backends.numpy_backend import NumpyBackend
+from render.errors import MoodgradeError
+from render.ops.base import NeighbourhoodOp, PixelOp
+from render.ops.cdl import CDL
+from render.ops.colour import Curves, Exposure, FilmGrain, LiftGammaGain, WhiteBalance
+from render.ops.focus import Unsharp
+from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
+from render.ops.plan import build_plan
+from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
+
+IDENTITY = [type(op)() for op in OP_EXAMPLES.values() if isinstance(op, (PixelOp, NeighbourhoodOp))]
+IDENTITY += [CDL(), Relight(regions=(RelightRegion(),)), Unsharp(sigma_px=3.0, amount=0.0), Bloom(strength=0.0)]
+
+
+@pytest.mark.parametrize("op", IDENTITY, ids=lambda op: type(op).__name__)
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_identity_parameters_return_the_input_exactly(op, dtype):
+    frame = sample_frame(dtype)
+    assert np.array_equal(NumpyBackend().apply(frame, (op,)), frame)
+    assert build_plan((op,)).passes[0].steps == ()   # dropped by the processor
+
+
+def test_empty_grade_is_the_identity():
+    frame = sample_frame(np.uint16)
+    assert np.array_equal(NumpyBackend().apply(frame, ()), frame)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Exposure(exposure_ev=20), r"exposure.exposure_ev = 20 is outside the allowed range \[-8.0, 8.0\]"),
+    (lambda: WhiteBalance(temperature_k=100), "temperature_k"),
+    (lambda: Vignette(amount=float("nan")), "vignette.amount"),
+    (lambda: LiftGammaGain(gain=(1, 1)), "three numbers"),
+    (lambda: Curves(master=((0, 0), (0, 1))), "increasing x"),
+    (lambda: FilmGrain(seed=1.5), "integer"),
+    (lambda: Exposure(exposure_ev="2"), "must be a number"),
+    (lambda: Relight(regions=(RelightRegion(),) * 9), "at most 8"),
+])
+def test_out_of_range_values_are_refused(make, message):
+    with pytest.raises(MoodgradeError, match=message):
+        op = make()
+        NumpyBackend().apply(np.zeros((2, 2, 3), np.uint8), (op,))
+
+
+@pytest.mark.parametrize("name", sorted(OP_EXAMPLES))
+def test_nan_inf_and_out_of_range_inputs_stay_finite_and_clamped(name):
+    frame = sample_frame(np.float32)
+    frame[0, :5] = [[np.nan] * 3, [np.inf] * 3, [-np.inf] * 3, [-5, 7, 0.5], [1e30, -1e30, np.nan]]
+    for grade in ((OP_EXAMPLES[name],), FUSED_CHAIN):
+        out = NumpyBackend().apply(frame, grade)
+        assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+
+
+def test_ops_are_immutable_and_hashable_by_value():
+    op = Exposure(0.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        op.exposure_ev = 1.0
+    assert op == Exposure(0.5) and hash(op) == hash(Exposure(0.5))
+
+
+def test_plan_converts_domains_only_where_needed():
+    plan = build_plan((Exposure(1.0), WhiteBalance(5000.0), Curves(master=((0, 0), (1, 0.9))),
+                       HighlightRolloff(strength=1.0)))
+    names = [type(s).__name__ for s in plan.passes[0].steps]
+    assert names == ["ToLinear", "Exposure", "WhiteBalance", "FromLinear", "Curves", "ToLinear",
+                     "HighlightRolloff", "FromLinear"]
