@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from render.errors import MoodgradeError
-from render.farm.analysis import worker_recipe
 from render.farm.job_dir import load_job, remove_stale_temporaries, start_attempt, update_chunk
 from render.grading import make_process
 from render.job import render_file
@@ -49,7 +48,7 @@ def render_chunk(job_dir: str | os.PathLike, index: int, *, threads: int = 1, fo
     started = time.monotonic()
     try:
         result = render_file(job.input_path, path, dataclasses.replace(job.settings, audio="none"),
-                             process=make_process(worker_recipe(job)), overwrite=True, workers=threads,
+                             process=make_process(job.recipe()), overwrite=True, workers=threads,
                              frame_range=(chunk["start"], chunk["stop"]), on_progress=on_progress)
         if result.frames != chunk["stop"] - chunk["start"]:
             raise MoodgradeError(f"{path}: rendered {result.frames} frames, expected "

@@ -113,37 +113,52 @@ class FarmJob:
                                  f"(size or modification time differ); start a new job")
 
 
-def create_or_resume(job_dir: str | os.PathLike, *, input_path, output_path, settings: EncodeSettings,
-                     recipe: GradeRecipe, spans: list[ChunkSpan], video: dict, split: dict) -> FarmJob:
-    """Write a new job directory, or return the existing one when it holds the same job.
+def job_request(input_path, output_path, settings: EncodeSettings, grade: dict, split: dict) -> dict:
+    """What identifies a job (JSON values): the input as it is now, the output, the encode
+    settings, the grade options (``grade``) and the chunking request (``split``)."""
+    request = {"input": input_identity(input_path), "output": str(Path(output_path).resolve()),
+               "settings": dataclasses.asdict(settings), "grade": grade, "split": split}
+    return json.loads(json.dumps(request))
 
-    ``video``: frame_count, frame_rate, time_base of the source (for the record and the join);
-    ``split``: the chunking request (chunks / chunk_seconds), part of the job's identity.
-    Raises MoodgradeError when ``job_dir`` holds a different job.
+
+def find_job(job_dir: str | os.PathLike, request: dict) -> FarmJob | None:
+    """The job in ``job_dir`` when it was planned from the same ``request`` (it is resumed as it
+    is), None when ``job_dir`` has no job; MoodgradeError when it holds a different one."""
+    directory = Path(job_dir)
+    if not (directory / MANIFEST).exists():
+        return None
+    job = load_job(directory)
+    for key, value in request.items():
+        if job.manifest.get(key) != value:
+            raise MoodgradeError(f"{directory}: holds a different job ({key} differs); "
+                                 "remove it or choose another --job-dir")
+    return job
+
+
+def create_job(job_dir: str | os.PathLike, request: dict, *, recipe: GradeRecipe, spans: list[ChunkSpan],
+               video: dict, timeline=None, soundtrack: dict | None = None) -> FarmJob:
+    """Write a new job directory: the recipe every worker grades with, the mood ``timeline``
+    (a MoodTimeline, when the grade was analysed), and the manifest with every chunk pending.
+
+    ``video``: frame_count, frame_rate, time_base and duration of the source (for the record);
+    ``soundtrack``: how the join shapes the sound (None: copied or re-encoded as it is).
     """
     directory = Path(job_dir)
     recipe_bytes = pickle.dumps(recipe, protocol=pickle.HIGHEST_PROTOCOL)
-    identity = {
-        "input": input_identity(input_path),
-        "output": str(Path(output_path).resolve()),
-        "settings": dataclasses.asdict(settings),
-        "recipe": {"sha256": hashlib.sha256(recipe_bytes).hexdigest(), "backend": recipe.backend,
-                   "ops": [type(op).__name__ for op in recipe.ops]},
-        "split": split,
-    }
-    if (directory / MANIFEST).exists():
-        job = load_job(directory)
-        for key, value in identity.items():
-            if job.manifest.get(key) != value:
-                raise MoodgradeError(f"{directory}: holds a different job ({key} differs); "
-                                     "remove it or choose another --job-dir")
-        return job
     try:
         (directory / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
         (directory / RECIPE).write_bytes(recipe_bytes)
     except OSError as exc:
         raise MoodgradeError(f"{directory}: cannot create the job directory ({exc.strerror})") from None
-    manifest = {"schema": SCHEMA, **identity, "video": video, "analysis": None,
+    analysis = None
+    if timeline is not None:
+        timeline.write_json(directory / TIMELINE)
+        analysis = {"file": TIMELINE, "frames": timeline.frame_count}
+    manifest = {"schema": SCHEMA, **request,
+                "recipe": {"sha256": hashlib.sha256(recipe_bytes).hexdigest(), "backend": recipe.backend,
+                           "ops": [type(op).__name__ for op in recipe.ops],
+                           "mood_schedule": recipe.schedule is not None},
+                "video": video, "analysis": analysis, "soundtrack": soundtrack,
                 "chunks": [{"index": s.index, "start": s.start, "stop": s.stop, "state": "pending",
                             "attempts": 0} for s in spans]}
     _write_manifest(directory, manifest)
@@ -181,12 +196,6 @@ def start_attempt(job_dir: str | os.PathLike, index: int) -> int:
         chunk.update(state="running", attempts=chunk.get("attempts", 0) + 1,
                      worker=f"{socket.gethostname()}:{os.getpid()}", error=None)
         return chunk["attempts"]
-
-
-def set_analysis(job_dir: str | os.PathLike, entry: dict | None) -> None:
-    """Record the analysis artefact (file name and what produced it) in the manifest."""
-    with _locked(job_dir) as manifest:
-        manifest["analysis"] = entry
 
 
 def remove_job(job: FarmJob) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import av
 
 from render.errors import MediaError, MoodgradeError
+from render.farm.grade_plan import soundtrack_hook
 from render.farm.job_dir import FarmJob, load_job
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings, MediaSink
@@ -75,8 +76,9 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
                 on_progress: Callable[[Progress], None] | None = None) -> JoinResult:
     """Join every chunk of the job in ``job_dir`` into its output file, written atomically.
 
-    ``audio``: None copies (or re-encodes, per the job's settings) the source's soundtrack;
-    a function transforms the decoded track once before it is encoded.
+    ``audio``: a function that transforms the decoded soundtrack once before it is encoded;
+    None uses the job's own (the mood-driven soundtrack of its preset), or copies (or
+    re-encodes, per the job's settings) the source's soundtrack when the job has none.
     Raises MoodgradeError when a chunk is missing or the chunks do not fit together.
     """
     job = load_job(job_dir)
@@ -87,6 +89,7 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
                              f"(run 'moodgrade render-chunk {job.dir} N' for each)")
     job.check_input()
     out = check_output_path(job.output_path, inputs=(job.input_path,), overwrite=overwrite)
+    audio = audio or soundtrack_hook(job)
     pts = _chunk_pts(job)
     dts = iter(decode_timestamps(pts))
     started = time.monotonic()

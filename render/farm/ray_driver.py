@@ -1,4 +1,4 @@
-"""Run a farm job on Ray: one analysis pass, one Ray task per missing chunk, then the join.
+"""Run a planned farm job on Ray: one Ray task per missing chunk, then the join.
 
 Works on a local Ray instance with no cluster configured (started here and
 shut down at the end) or on a running cluster (``address="auto"`` or
@@ -11,6 +11,7 @@ chunk whose task failed, up to ``max_attempts`` submissions. Every execution
 counts as an attempt in the manifest.
 """
 
+import dataclasses
 import logging
 import socket
 import time
@@ -18,12 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from render.errors import MoodgradeError
-from render.farm.analysis import write_analysis
 from render.farm.chunk_render import ChunkResult, render_chunk
-from render.farm.job_dir import FarmJob, load_job
+from render.farm.job_dir import FarmJob
 from render.farm.join import JoinResult, join_chunks
 from render.io.source import AudioClip
-from render.pipeline import Progress
+from render.pipeline import Progress, progress_at
 
 RAY_TASK_RETRIES = 2            # re-runs by Ray when a worker process dies
 _POLL_S = 0.25
@@ -71,7 +71,7 @@ def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = 
     "auto" or "HOST:PORT" joins a cluster. ``workers``: chunks rendered at once (None: as
     many as the cluster's CPUs, or GPUs when it has any, allow). ``threads``: frames graded
     at once inside a chunk. ``max_attempts``: submissions per chunk before the job fails.
-    ``audio`` is applied once, at the join. Raises MoodgradeError when a chunk keeps failing.
+    ``audio`` replaces the job's own sound processing at the join. Raises MoodgradeError when a chunk keeps failing.
     """
     if max_attempts < 1:
         raise MoodgradeError(f"max attempts must be at least 1, not {max_attempts}")
@@ -88,8 +88,7 @@ def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = 
         if own_instance:
             _init_ray(ray, address, workers)
         try:
-            write_analysis(job)
-            _render(ray, load_job(job.dir), todo, workers, threads, max_attempts, on_progress, emit)
+            _render(ray, job, todo, workers, threads, max_attempts, on_progress, emit)
         finally:
             if own_instance:
                 ray.shutdown()
@@ -201,8 +200,8 @@ def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, 
 
 def _overall(done: int, done_before: int, total: int, elapsed_s: float) -> Progress:
     """The job's progress; speed and ETA count only the frames rendered in this run."""
-    fps = (done - done_before) / elapsed_s if elapsed_s > 0 and done > done_before else None
-    return Progress(done, total, elapsed_s, fps, (total - done) / fps if fps else None)
+    this_run = progress_at(done - done_before, total - done_before, elapsed_s)
+    return dataclasses.replace(this_run, frames_done=done, frames_total=total)
 
 
 def _one_line(exc: BaseException) -> str:

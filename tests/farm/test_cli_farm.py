@@ -14,8 +14,8 @@ from render.errors import MoodgradeError
 from render.farm.job_dir import load_job
 from tests.farm.media import assert_same_render
 
-# The lead registers render.cli.farm in render/cli/__init__.py; importing it here first keeps
-# these tests independent of that wiring.
+# The lead registers render.cli.farm in render/cli/__init__.py; importing it first keeps these
+# tests independent of that wiring.
 _MAIN = "import sys, render.cli.farm; from render.cli import main; sys.exit(main(sys.argv[1:]))"
 LOSSLESS_ARGS = ("--codec", "ffv1", "--pix-fmt", "bgr0")
 needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
@@ -26,8 +26,15 @@ def farm_cli(*args) -> list[str]:
     return [sys.executable, "-c", _MAIN, *map(str, args)]
 
 
-def run_cli(*args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run(farm_cli(*args), check=False, capture_output=True, text=True, timeout=timeout)
+def run_main(capsys, *args) -> tuple[int, str, str]:
+    """Run the command line in this process: (exit status, stdout, stderr)."""
+    import render.cli.farm  # noqa: F401 - registers the farm commands
+    from render.cli import main
+
+    capsys.readouterr()
+    status = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
 def _events(text: str) -> list[dict]:
@@ -90,24 +97,24 @@ def test_interrupted_job_resumes_and_redoes_only_missing_chunks(farm_clip, singl
     assert_same_render(out, single_render, frame_rate=25)
 
 
-def test_farm_manager_renders_chunks_then_joins(farm_clip, single_render, tmp_path):
+def test_farm_manager_renders_chunks_then_joins(farm_clip, single_render, tmp_path, capsys):
     out, job_dir = tmp_path / "farm.mkv", tmp_path / "job"
-    plan = run_cli("farm", "plan", farm_clip, out, *LOSSLESS_ARGS, "--chunk-seconds", "0.8", "--job-dir", job_dir,
-                   "--log-json")
-    assert plan.returncode == 0, plan.stderr
-    chunks = _events(plan.stdout)[-1]["chunks"]
+    status, stdout, stderr = run_main(capsys, "farm", "plan", farm_clip, out, *LOSSLESS_ARGS, "--chunk-seconds", "0.8",
+                                      "--job-dir", job_dir, "--log-json")
+    assert status == 0, stderr
+    chunks = _events(stdout)[-1]["chunks"]
     assert [(c["start"], c["stop"]) for c in chunks] == [(0, 20), (20, 40), (40, 60), (60, 80)]
-    early = run_cli("join", job_dir)
-    assert early.returncode == 2
-    assert early.stderr.strip().count("\n") == 0 and "chunks not rendered yet: 0, 1, 2, 3" in early.stderr
+    status, _, stderr = run_main(capsys, "join", job_dir)
+    assert status == 2
+    assert stderr.strip().count("\n") == 0 and "chunks not rendered yet: 0, 1, 2, 3" in stderr
     for c in reversed(chunks):     # a farm manager may run them in any order
-        done = run_cli("render-chunk", job_dir, c["index"], "-q")
-        assert done.returncode == 0, done.stderr
-    again = run_cli("render-chunk", job_dir, 1, "--log-json")
-    assert _events(again.stdout)[-1]["skipped"] is True
-    joined = run_cli("join", job_dir)
-    assert joined.returncode == 0, joined.stderr
-    assert "80 frames" in joined.stdout
+        status, _, stderr = run_main(capsys, "render-chunk", job_dir, c["index"], "-q")
+        assert status == 0, stderr
+    status, stdout, _ = run_main(capsys, "render-chunk", job_dir, 1, "--log-json")
+    assert _events(stdout)[-1]["skipped"] is True
+    status, stdout, stderr = run_main(capsys, "join", job_dir)
+    assert status == 0, stderr
+    assert "80 frames" in stdout
     assert_same_render(out, single_render, frame_rate=25)
 
 
@@ -117,14 +124,15 @@ def test_farm_manager_renders_chunks_then_joins(farm_clip, single_render, tmp_pa
     (("farm", "plan", "{clip}", "{tmp}/o.mkv", "--chunks", "2", "--chunk-seconds", "1"), "not both"),
     (("farm", "plan", "{tmp}/missing.mp4", "{tmp}/o.mkv"), "missing.mp4: no such file"),
     (("farm", "plan", "{clip}", "{tmp}/o"), "file extension"),
+    (("farm", "plan", "{clip}", "{tmp}/o.mkv", "--preset", "nonesuch"), "unknown preset 'nonesuch'"),
     pytest.param(("farm", "render", "{clip}", "{tmp}/o.mkv", "--address", "127.0.0.1:1"),
                  "cannot reach the Ray cluster at 127.0.0.1:1", marks=needs_ray),
 ])
-def test_bad_requests_are_one_line_errors(farm_clip, tmp_path, args, message):
-    result = run_cli(*(a.format(tmp=tmp_path, clip=farm_clip) for a in args))
-    assert result.returncode == 2
-    assert result.stderr.startswith("moodgrade: error: ") and result.stderr.count("\n") == 1
-    assert message in result.stderr
+def test_bad_requests_are_one_line_errors(farm_clip, tmp_path, capsys, args, message):
+    status, _, stderr = run_main(capsys, *(a.format(tmp=tmp_path, clip=farm_clip) for a in args))
+    assert status == 2
+    assert stderr.startswith("moodgrade: error: ") and stderr.count("\n") == 1
+    assert message in stderr
 
 
 def test_job_dir_of_another_job_is_refused(farm_clip, make_clip, tmp_path):

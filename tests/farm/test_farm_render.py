@@ -20,7 +20,7 @@ from render.io.sink import EncodeSettings
 from render.io.source import open_source
 from render.job import render_file
 from tests.farm.conftest import LOSSLESS
-from tests.farm.media import assert_same_render, frames_and_times, video_packets
+from tests.farm.media import assert_same_render, audio_samples, frames_and_times, video_packets
 from tests.helpers import psnr_db
 
 
@@ -37,18 +37,23 @@ def test_farm_render_matches_single_render_frame_for_frame(ray_local, farm_clip,
     assert frames_and_times(tmp_path / "farm.mkv")[1] == source_times      # no gap, no repeat
 
 
-def test_graded_farm_render_is_bit_identical_to_single_render(ray_local, farm_clip, tmp_path):
-    """Same recipe, same frame, same pixels, whoever renders it (grain is seeded per frame index)."""
-    colour = pytest.importorskip("render.ops.colour", reason="grading ops not merged in this checkout")
-    from render.grading import GradeRecipe, make_process
+def test_mood_graded_farm_render_is_bit_identical_to_moodgrade_grade(ray_local, farm_clip, tmp_path):
+    """Same preset, moods and grain on every worker as in a single `moodgrade grade` render,
+    and the mood-driven soundtrack made once at the join, as the single render makes it."""
+    from render.mood_grade import GradeOptions, grade_video
 
-    recipe = GradeRecipe(ops=(colour.Exposure(exposure_ev=0.5), colour.FilmGrain(amount=0.4, seed=3)),
-                         backend="numpy")
-    render_file(farm_clip, tmp_path / "single.mkv", LOSSLESS, process=make_process(recipe))
-    run_farm(plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, recipe, chunks=4))
+    options = GradeOptions(preset="vivid", mood="happy", backend="numpy", cache_dir=str(tmp_path / "cache"),
+                           assignments=("film_grain.amount=0.4", "film_grain.seed=3"))
+    single = grade_video(farm_clip, tmp_path / "single.mkv", options, LOSSLESS)
+    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options, chunks=4)
+    assert job.manifest["analysis"]["frames"] == 80 and job.manifest["soundtrack"] is not None
+    result = run_farm(job)
+    assert (result.join.audio, single.render.audio) == ("encoded", "encoded")
     assert_same_render(tmp_path / "farm.mkv", tmp_path / "single.mkv", frame_rate=25)
     graded, source = frames_and_times(tmp_path / "farm.mkv")[0], frames_and_times(farm_clip)[0]
     assert not np.array_equal(graded[7], source[7])
+    farm_sound, single_sound = audio_samples(tmp_path / "farm.mkv"), audio_samples(tmp_path / "single.mkv")
+    assert np.array_equal(farm_sound, single_sound)
 
 
 def test_b_frame_chunks_join_with_source_timestamps(ray_local, farm_clip, tmp_path):
@@ -118,7 +123,6 @@ def test_a_chunk_that_keeps_failing_fails_the_job_after_bounded_attempts(ray_loc
 def test_processed_soundtrack_is_muxed_once_at_the_join(ray_local, farm_clip, tmp_path):
     """The join's audio hook: the whole track, transformed once, encoded beside the copied video."""
     from render.io.source import AudioClip
-    from tests.farm.media import audio_samples
 
     calls = []
 
