@@ -89,12 +89,19 @@ def farm_render(input_path, output_path, preset, mood, intensity, lut, lut_inter
                           overwrite=overwrite, on_progress=reporter.progress, on_chunk=_chunk_reporter(reporter))
     if not keep_job_dir:
         remove_job(job)
-    j = result.join
-    reporter.result(f"wrote {j.output} ({j.frames} frames, {j.duration_s:.2f} s, audio {j.audio}; "
-                    f"{result.chunks_rendered} chunks rendered, {result.chunks_skipped} resumed, "
-                    f"{result.seconds:.1f} s)", output=str(j.output), frames=j.frames,
-                    duration_s=round(j.duration_s, 3), audio=j.audio, chunks_rendered=result.chunks_rendered,
-                    chunks_skipped=result.chunks_skipped, seconds=round(result.seconds, 3))
+    _report_join(reporter, result.join, f"; {result.chunks_rendered} chunks rendered, "
+                 f"{result.chunks_skipped} resumed, {result.seconds:.1f} s",
+                 chunks_rendered=result.chunks_rendered, chunks_skipped=result.chunks_skipped,
+                 seconds=round(result.seconds, 3))
+
+
+def _report_join(reporter: Reporter, j, extra_text: str = "", **extra_fields) -> None:
+    text = f"wrote {j.output} ({j.frames} frames, {j.duration_s:.2f} s, audio {j.audio}"
+    fields = dict(output=str(j.output), frames=j.frames, duration_s=round(j.duration_s, 3), audio=j.audio)
+    if j.soundtrack is not None and j.soundtrack.measured_lufs is not None:
+        text += f", {j.soundtrack.measured_lufs:.1f} LUFS, {j.soundtrack.measured_true_peak_dbtp:.1f} dBTP"
+        fields.update(loudness_lufs=j.soundtrack.measured_lufs, true_peak_dbtp=j.soundtrack.measured_true_peak_dbtp)
+    reporter.result(text + extra_text + ")", **fields, **extra_fields)
 
 
 @farm.command("plan")
@@ -147,6 +154,4 @@ def join_command(job_dir, overwrite, quiet, log_json) -> None:
     reporter = make_reporter(quiet, log_json)
     with reporter.task("joining", total=0):
         result = join_chunks(job_dir, overwrite=overwrite, on_progress=reporter.progress)
-    reporter.result(f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s, "
-                    f"audio {result.audio})", output=str(result.output), frames=result.frames,
-                    duration_s=round(result.duration_s, 3), audio=result.audio)
+    _report_join(reporter, result)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import av
 
+from render.audio.soundtrack import SoundtrackResult
 from render.errors import MediaError, MoodgradeError
 from render.farm.grade_plan import soundtrack_hook
 from render.farm.job_dir import FarmJob, load_job
@@ -34,6 +35,7 @@ class JoinResult:
     frames: int
     duration_s: float
     audio: str          # "copied", "encoded" or "none"
+    soundtrack: SoundtrackResult | None = None    # loudness measurements of a mood-shaped soundtrack
 
 
 def decode_timestamps(pts_in_decode_order: list[int]) -> list[int]:
@@ -89,7 +91,8 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
                              f"(run 'moodgrade render-chunk {job.dir} N' for each)")
     job.check_input()
     out = check_output_path(job.output_path, inputs=(job.input_path,), overwrite=overwrite)
-    audio = audio or soundtrack_hook(job)
+    measured: list[SoundtrackResult] = []
+    audio = audio or soundtrack_hook(job, on_result=measured.append)
     pts = _chunk_pts(job)
     dts = iter(decode_timestamps(pts))
     started = time.monotonic()
@@ -112,7 +115,8 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
             sink.abort()
             raise
     video = source.info.video
-    return JoinResult(out, written, written / float(video.frame_rate), audio_mode)
+    return JoinResult(out, written, written / float(video.frame_rate), audio_mode,
+                      measured[0] if measured else None)
 
 
 def _chunk_pts(job: FarmJob) -> list[int]:
