@@ -6,16 +6,17 @@ timestamps and has no audio; the join adds the soundtrack once.
 """
 
 import dataclasses
+import functools
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from render.errors import MoodgradeError
-from render.farm.job_dir import load_job, remove_stale_temporaries, start_attempt, update_chunk
+from render.farm.job_dir import FarmJob, load_job, remove_stale_temporaries, start_attempt, update_chunk
 from render.grading import make_process
 from render.job import render_file
-from render.pipeline import Progress
+from render.pipeline import ProcessFn, Progress
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,17 @@ class ChunkResult:
     seconds: float
     attempt: int
     skipped: bool        # True when the chunk was already done
+
+
+def _job_process(job: FarmJob) -> ProcessFn:
+    """The job's grading function, kept for the next chunk of the same job in this process
+    (a Ray worker renders many), so backends and compiled kernels are set up once."""
+    return _process_for(str(job.dir.resolve()), job.manifest["recipe"]["sha256"])
+
+
+@functools.lru_cache(maxsize=2)
+def _process_for(job_dir: str, recipe_sha256: str) -> ProcessFn:
+    return make_process(load_job(job_dir).recipe())
 
 
 def render_chunk(job_dir: str | os.PathLike, index: int, *, threads: int = 1, force: bool = False,
@@ -48,7 +60,7 @@ def render_chunk(job_dir: str | os.PathLike, index: int, *, threads: int = 1, fo
     started = time.monotonic()
     try:
         result = render_file(job.input_path, path, dataclasses.replace(job.settings, audio="none"),
-                             process=make_process(job.recipe()), overwrite=True, workers=threads,
+                             process=_job_process(job), overwrite=True, workers=threads,
                              frame_range=(chunk["start"], chunk["stop"]), on_progress=on_progress)
         if result.frames != chunk["stop"] - chunk["start"]:
             raise MoodgradeError(f"{path}: rendered {result.frames} frames, expected "
