@@ -86,6 +86,8 @@ def test_interrupted_job_resumes_and_redoes_only_missing_chunks(farm_clip, singl
     assert skipped == set(kept) and rendered == set(range(8)) - set(kept)
     result = events[-1]
     assert (result["chunks_skipped"], result["chunks_rendered"]) == (len(kept), 8 - len(kept))
+    progress = [e for e in events if e["event"] == "progress"]
+    assert progress and progress[-1]["frames_done"] == progress[-1]["frames_total"] == 80
     job = load_job(job_dir)
     for c in job.chunks:
         mtime = job.chunk_path(c["index"]).stat().st_mtime_ns
