@@ -1,5 +1,5 @@
 """The job directory: a JSON manifest (what to render, how it was split, each chunk's state),
-the grade recipe, the shared analysis artefact, and the rendered chunks.
+the grade recipe, the mood timeline it was built from, and the rendered chunks.
 
 Layout::
 
