@@ -45,7 +45,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
             raise MediaError(f"{input_path}: has no video stream to grade")
         start, stop = frame_range
         stop = video.frame_count if stop is None else min(stop, video.frame_count)
-        sink, audio_mode = _open_sink(source, out, settings, audio, whole=(start, stop) == (0, video.frame_count))
+        sink, audio_mode = open_sink(source, out, settings, audio, whole=(start, stop) == (0, video.frame_count))
         try:
             frames = run_frames(source.frames(start, stop), process,
                                 lambda frame, rgb: sink.write(rgb, frame.pts),
@@ -57,16 +57,19 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
     return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode)
 
 
-def _open_sink(source: Source, out: Path, settings: EncodeSettings, audio, whole: bool):
+def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *, whole: bool = True,
+              video_template=None) -> tuple[MediaSink, str]:
+    """The sink for ``source``'s render into ``out`` and what happens to its sound: "none" (no
+    track, dropped, or only part of the clip rendered), "copied", or "encoded" (``audio`` applied)."""
+    video = source.info.video
     if source.info.audio is None or settings.audio == "none" or not whole:
-        return MediaSink(out, source.info.video, settings), "none"
+        return MediaSink(out, video, settings, video_template=video_template), "none"
     if audio is None and settings.audio == "copy":
-        sink = MediaSink(out, source.info.video, settings, audio_template=source.audio_stream,
-                         audio_packets=source.audio_packets())
+        sink = MediaSink(out, video, settings, audio_template=source.audio_stream,
+                         audio_packets=source.audio_packets(), video_template=video_template)
         return sink, "copied"
     clip = source.read_audio()
     if audio is not None:
         clip = audio(clip)
     encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
-    return MediaSink(out, source.info.video, encode, audio_clip=clip), "encoded"
-
+    return MediaSink(out, video, encode, audio_clip=clip, video_template=video_template), "encoded"

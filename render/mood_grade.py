@@ -23,7 +23,7 @@ from render.audio.soundtrack import SoundtrackResult, soundtrack_processor
 from render.audio.style import SoundtrackStyle
 from render.emotion.analyze import analyze_file
 from render.emotion.labels import EMOTIONS
-from render.emotion.overrides import Override, apply_overrides, read_overrides
+from render.emotion.overrides import Override, apply_overrides
 from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
@@ -99,6 +99,24 @@ def grade_recipe(options: GradeOptions, timeline: MoodTimeline | None, preset: P
                        backend=options.backend)
 
 
+def read_moods(input_path, options: GradeOptions,
+               on_analysis: Callable[[int, int | None], None] | None = None
+               ) -> tuple[Preset | None, MoodTimeline | None]:
+    """The preset and, when there is one, the mood timeline it is driven by."""
+    if not 0.0 <= options.intensity <= 1.0:
+        raise MoodgradeError(f"--intensity {options.intensity}: must be within 0..1")
+    preset = load_preset(options.preset) if options.preset else None
+    timeline = mood_timeline(input_path, options.mood, cache_dir=options.cache_dir,
+                             progress=on_analysis) if preset else None
+    return preset, timeline
+
+
+def soundtrack_ceiling_dbtp(options: GradeOptions, settings: EncodeSettings) -> float:
+    """The limiter's true-peak ceiling: the user's, less headroom when the encoder is lossy."""
+    lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
+    return options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)
+
+
 def mood_curve(timeline: MoodTimeline, intensity: float) -> MoodCurve:
     """The soundtrack's automation input: valence, arousal and confidence x intensity per frame."""
     return MoodCurve(frame_rate_hz=timeline.frame_rate, valence=timeline.valence.clip(-1, 1),
@@ -111,26 +129,20 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
                 on_analysis: Callable[[int, int | None], None] | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> GradeReport:
     """Grade ``input_path`` into ``output_path``; see the module docstring."""
-    if not 0.0 <= options.intensity <= 1.0:
-        raise MoodgradeError(f"--intensity {options.intensity}: must be within 0..1")
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
     if options.backend is not None:
         select_backend(options.backend)     # a forced backend that is missing fails before any work
     with open_source(input_path) as source:
         has_audio = source.info.audio is not None
-    preset = load_preset(options.preset) if options.preset else None
+    preset, timeline = read_moods(input_path, options, on_analysis)
     style = SoundtrackStyle.from_mapping(preset.soundtrack, f"{preset.path} [soundtrack]") if preset else None
-    timeline = mood_timeline(input_path, options.mood, cache_dir=options.cache_dir,
-                             progress=on_analysis) if preset else None
     recipe = grade_recipe(options, timeline, preset)
     audio, soundtrack = None, []
     if not options.audio:
         settings = dataclasses.replace(settings, audio="none")
     elif preset is not None and has_audio:
-        lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
-        ceiling = options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)
         audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
-                                     ceiling, on_result=soundtrack.append)
+                                     soundtrack_ceiling_dbtp(options, settings), on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
                          overwrite=overwrite, workers=workers, on_progress=on_progress)
     return GradeReport(render=result, preset=preset.name if preset else None, timeline=timeline,

@@ -20,7 +20,7 @@ def cli() -> None:
 
 def _register() -> None:
     # Imported for their side effect: each module adds its command to `cli`.
-    from render.cli import analyze, demo, grade, presets, probe, serve  # noqa: F401
+    from render.cli import analyze, demo, farm, grade, presets, probe, serve  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

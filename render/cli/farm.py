@@ -9,7 +9,7 @@ Flamenco): they run ``render-chunk JOBDIR N`` for every chunk, then
 import click
 
 from render.cli import cli
-from render.cli.grade import encode_options, encode_settings, grade_options, look_options
+from render.cli.grade import encode_options, encode_settings, grade_options, look_options, sound_options
 from render.cli.reporting import Reporter, make_reporter, reporter_options
 from render.farm.chunk_render import render_chunk
 from render.farm.job_dir import remove_job
@@ -54,6 +54,7 @@ def farm() -> None:
 @click.argument("input_path", metavar="IN", type=click.Path())
 @click.argument("output_path", metavar="OUT", type=click.Path())
 @look_options
+@sound_options
 @encode_options
 @_job_options
 @click.option("--address", default=None,
@@ -66,10 +67,8 @@ def farm() -> None:
               help="Times a failing chunk is submitted before the job fails.")
 @click.option("--keep-job-dir", is_flag=True, help="Keep the job directory after the output is written.")
 @reporter_options
-def farm_render(input_path, output_path, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id,
-                grade_file, assignments, backend, no_audio, loudness_lufs, cache_dir, codec, crf, bitrate_kbps,
-                speed_preset, pix_fmt, audio_codec, overwrite, chunks, chunk_seconds, job_dir, address, workers,
-                threads, max_attempts, keep_job_dir, quiet, log_json) -> None:
+def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, address, workers,
+                threads, max_attempts, keep_job_dir, quiet, log_json, **params) -> None:
     """Grade IN into OUT on Ray: split at keyframes, render chunks in parallel, join without re-encoding.
 
     Rerunning the same command resumes an interrupted job: finished chunks are kept.
@@ -78,9 +77,8 @@ def farm_render(input_path, output_path, preset, mood, intensity, lut, lut_inter
 
     import_ray()
     reporter = make_reporter(quiet, log_json)
-    options = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
-                            assignments, backend, no_audio, loudness_lufs, cache_dir)
-    settings = encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec)
+    options = grade_options(params)
+    settings = encode_settings(**params)
     with reporter.task("planning", total=0):
         job = plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
@@ -108,17 +106,16 @@ def _report_join(reporter: Reporter, j, extra_text: str = "", **extra_fields) ->
 @click.argument("input_path", metavar="IN", type=click.Path())
 @click.argument("output_path", metavar="OUT", type=click.Path())
 @look_options
+@sound_options
 @encode_options
 @_job_options
 @reporter_options
-def farm_plan(input_path, output_path, preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
-              assignments, backend, no_audio, loudness_lufs, cache_dir, codec, crf, bitrate_kbps, speed_preset,
-              pix_fmt, audio_codec, overwrite, chunks, chunk_seconds, job_dir, quiet, log_json) -> None:
+def farm_plan(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, quiet, log_json,
+              **params) -> None:
     """Analyse IN once, write the job directory for IN -> OUT and list its chunks (for render-chunk and join)."""
     reporter = make_reporter(quiet, log_json)
-    options = grade_options(preset, mood, intensity, lut, lut_interpolation, cdl, cdl_id, grade_file,
-                            assignments, backend, no_audio, loudness_lufs, cache_dir)
-    settings = encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec)
+    options = grade_options(params)
+    settings = encode_settings(**params)
     with reporter.task("planning", total=0):
         job = plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)

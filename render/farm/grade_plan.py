@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from render.audio.soundtrack import SoundtrackResult, soundtrack_processor
 from render.audio.style import SoundtrackStyle
 from render.emotion.timeline import MoodTimeline
-from render.errors import MoodgradeError
 from render.farm.job_dir import TIMELINE, FarmJob
 from render.grading import GradeRecipe
 from render.io.sink import EncodeSettings
 from render.io.source import AudioClip
-from render.looks.preset import load_preset
-from render.mood_grade import LOSSY_HEADROOM_DB, GradeOptions, grade_recipe, mood_curve, mood_timeline
+from render.mood_grade import GradeOptions, grade_recipe, mood_curve, read_moods, soundtrack_ceiling_dbtp
 
 
 @dataclass(frozen=True)
@@ -36,17 +34,12 @@ class GradePlan:
 def plan_grade(input_path, options: GradeOptions, settings: EncodeSettings, has_audio: bool,
                on_analysis: Callable[[int, int | None], None] | None = None) -> GradePlan:
     """Read the moods once (when a preset asks for them) and decide the picture and sound grade."""
-    if not 0.0 <= options.intensity <= 1.0:
-        raise MoodgradeError(f"--intensity {options.intensity}: must be within 0..1")
-    preset = load_preset(options.preset) if options.preset else None
-    timeline = mood_timeline(input_path, options.mood, cache_dir=options.cache_dir,
-                             progress=on_analysis) if preset else None
+    preset, timeline = read_moods(input_path, options, on_analysis)
     soundtrack = None
     if preset is not None and has_audio and options.audio and settings.audio != "none":
-        lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
         soundtrack = {"style": preset.soundtrack, "origin": f"{preset.path} [soundtrack]",
                       "intensity": options.intensity, "loudness_lufs": options.loudness_lufs,
-                      "true_peak_dbtp": options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)}
+                      "true_peak_dbtp": soundtrack_ceiling_dbtp(options, settings)}
     return GradePlan(grade_recipe(options, timeline, preset), timeline, soundtrack)
 
 

@@ -13,7 +13,7 @@ import bisect
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
@@ -24,8 +24,8 @@ from render.errors import MediaError, MoodgradeError
 from render.farm.grade_plan import soundtrack_hook
 from render.farm.job_dir import FarmJob, load_job
 from render.io.output_path import check_output_path
-from render.io.sink import EncodeSettings, MediaSink
-from render.io.source import AudioClip, Source, open_source
+from render.io.source import AudioClip, open_source
+from render.job import open_sink
 from render.pipeline import Progress
 
 
@@ -58,21 +58,6 @@ def decode_timestamps(pts_in_decode_order: list[int]) -> list[int]:
             for i in range(len(ordered))]
 
 
-class _CopySink(MediaSink):
-    """A MediaSink whose video arrives as encoded packets, copied from a template stream."""
-
-    def __init__(self, path, video, settings: EncodeSettings, template, **audio):
-        self._template = template
-        super().__init__(path, video, settings, **audio)
-
-    def _add_video_stream(self, video, settings):
-        return self._container.add_stream_from_template(self._template)
-
-    def write_packet(self, packet: av.Packet) -> None:
-        packet.stream = self._video
-        self._mux_video(packet)
-
-
 def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
                 audio: Callable[[AudioClip], AudioClip] | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> JoinResult:
@@ -97,7 +82,7 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
     dts = iter(decode_timestamps(pts))
     started = time.monotonic()
     with open_source(job.input_path) as source, av.open(str(job.chunk_path(0))) as first:
-        sink, audio_mode = _open_sink(source, out, job.settings, first.streams.video[0], audio)
+        sink, audio_mode = open_sink(source, out, job.settings, audio, video_template=first.streams.video[0])
         try:
             written = 0
             for chunk in job.chunks:
@@ -149,14 +134,3 @@ def _chunk_pts(job: FarmJob) -> list[int]:
     return pts
 
 
-def _open_sink(source: Source, out: Path, settings: EncodeSettings, template, audio):
-    if source.info.audio is None or settings.audio == "none":
-        return _CopySink(out, source.info.video, settings, template), "none"
-    if audio is None and settings.audio == "copy":
-        return _CopySink(out, source.info.video, settings, template, audio_template=source.audio_stream,
-                         audio_packets=source.audio_packets()), "copied"
-    clip = source.read_audio()
-    if audio is not None:
-        clip = audio(clip)
-    encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
-    return _CopySink(out, source.info.video, encode, template, audio_clip=clip), "encoded"

@@ -48,8 +48,7 @@ def plan_job(input_path: str | os.PathLike, output_path: str | os.PathLike,
         if video is None:
             raise MediaError(f"{input_path}: has no video stream to grade")
         has_audio = source.info.audio is not None
-        # Source keeps its keyframe list private; proposed: a public `Source.keyframes` property.
-        spans = plan_chunks(source._keyframes, video.frame_count, Fraction(video.frame_rate),
+        spans = plan_chunks(source.keyframes, video.frame_count, Fraction(video.frame_rate),
                             chunks=chunks, chunk_seconds=chunk_seconds)
     directory = Path(job_dir) if job_dir is not None else default_job_dir(out)
     request = job_request(input_path, out, settings, dataclasses.asdict(options),

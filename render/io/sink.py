@@ -64,11 +64,15 @@ def _message(exc: Exception) -> str:
 
 
 class MediaSink:
-    """Writes one output file. Call :meth:`write` per frame, then :meth:`close` (or :meth:`abort`)."""
+    """Writes one output file. Call :meth:`write` per frame, then :meth:`close` (or :meth:`abort`).
+
+    With ``video_template`` (a PyAV stream) the video arrives already encoded instead: call
+    :meth:`write_packet` with packets of that stream (joining chunks without re-encoding).
+    """
 
     def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
                  *, audio_template=None, audio_clip: AudioClip | None = None,
-                 audio_packets: Iterable | None = None):
+                 audio_packets: Iterable | None = None, video_template=None):
         if settings.codec not in VIDEO_CODECS:
             raise MediaError(f"unknown video codec {settings.codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
         self.path = Path(path)
@@ -82,7 +86,8 @@ class MediaSink:
             output_path.discard(self._temp)
             raise MediaError(f"{self.path}: cannot be written ({_message(exc)})") from None
         try:
-            self._video = self._add_video_stream(video, settings)
+            self._video = (self._container.add_stream_from_template(video_template) if video_template
+                           else self._add_video_stream(video, settings))
             self._audio, self._audio_packets = self._add_audio_stream(
                 settings, audio_template, audio_clip, audio_packets)
             self._container.start_encoding()
@@ -190,6 +195,12 @@ class MediaSink:
                 self._mux_video(packet)
         except av.FFmpegError as exc:
             raise MediaError(f"{self.path}: encoding failed ({_message(exc)})") from None
+        self.frames_written += 1
+
+    def write_packet(self, packet: av.Packet) -> None:
+        """Mux one encoded video packet of the ``video_template`` stream (timestamps as set)."""
+        packet.stream = self._video
+        self._mux_video(packet)
         self.frames_written += 1
 
     def _mux_video(self, packet) -> None:

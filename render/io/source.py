@@ -293,6 +293,11 @@ class Source:
         if expected < stop:
             raise MediaError(f"{self.path}: decoding stopped at frame {expected} of {stop}")
 
+    @property
+    def keyframes(self) -> list[int]:
+        """Frame indices (presentation order) where decoding can start: keyframes, 0 first."""
+        return list(self._keyframes)
+
     def _keyframe_before(self, n: int) -> int:
         return self._keyframes[bisect.bisect_right(self._keyframes, n) - 1]
 
