@@ -152,8 +152,9 @@ class Source:
         except av.FFmpegError as exc:
             self._container.close()
             raise MediaError(f"{self.path}: unreadable ({_av_message(exc)})") from None
-        self._cursor: Iterator[VideoFrame] | None = None
+        self._cursor: Iterator[VideoFrame] | None = None   # a decode in progress, reused by frame(n)
         self._cursor_index = -1
+        self._cursor_size: tuple[int, int] | None = None
 
     # ----------------------------------------------------------------- index
     def _build_index(self) -> None:
@@ -309,7 +310,7 @@ class Source:
             raise MediaError(f"{self.path}: frame {n} out of range (the clip has {count} frames)")
         # Keep decoding forward when n lies ahead in the same group of pictures.
         same_gop = self._keyframe_before(n) <= self._cursor_index < n
-        if self._cursor is not None and same_gop and getattr(self, "_cursor_size", None) == size:
+        if self._cursor is not None and same_gop and self._cursor_size == size:
             found = self._advance_cursor(n)
             if found is not None:
                 return found

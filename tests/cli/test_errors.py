@@ -109,7 +109,9 @@ def test_audio_only_input_cannot_be_graded(make_clip, tmp_path, out):
                           out, message="no video stream")
 
 
-def test_sigint_halfway_leaves_nothing(make_clip, tmp_path):
+@pytest.mark.parametrize("signum,status,message", [(signal.SIGINT, 130, "moodgrade: interrupted"),
+                                                    (signal.SIGTERM, 143, "moodgrade: terminated")])
+def test_signal_halfway_leaves_nothing(make_clip, tmp_path, signum, status, message):
     src = make_clip("long.mp4", width=640, height=360, frames=400, audio_channels=2)
     out = tmp_path / "interrupted.mp4"
     proc = subprocess.Popen([sys.executable, "-m", "render", "grade", str(src), str(out), "--log-json",
@@ -118,10 +120,10 @@ def test_sigint_halfway_leaves_nothing(make_clip, tmp_path):
         event = json.loads(line)
         if event["event"] == "progress" and event["frames_done"] >= 5:
             break
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Traceback" not in err and err.strip() == "moodgrade: interrupted"
+    assert proc.returncode == status, err
+    assert "Traceback" not in err and err.strip() == message
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if "moodgrade-tmp" in p.name]
 
