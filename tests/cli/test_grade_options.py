@@ -1,0 +1,52 @@
+"""The grade command's fixed ops (--cdl, --lut, --grade-file, --op) do what the NumPy reference does."""
+
+import numpy as np
+import pytest
+
+from render.backends import select_backend
+from render.io.source import open_source
+from render.ops.grade_file import build_grade
+from render.resources import presets_dir
+from tests.helpers import moodgrade
+
+
+@pytest.fixture(scope="module")
+def cdl_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cdl") / "shot.cc"
+    path.write_text('<ColorCorrection id="shot"><SOPNode><Slope>1.1 1.0 0.9</Slope><Offset>0.02 0 -0.01</Offset>'
+                    '<Power>0.95 1 1.05</Power></SOPNode><SatNode><Saturation>0.8</Saturation></SatNode>'
+                    '</ColorCorrection>\n')
+    return path
+
+
+def test_cdl_lut_grade_file_and_op_match_the_reference(make_clip, tmp_path, cdl_file):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    lut = presets_dir() / "luts" / "warm_print.cube"
+    grade_file = tmp_path / "grade.toml"
+    grade_file.write_text('[[op]]\ntype = "vignette"\namount = 0.3\n\n[[op]]\ntype = "saturation"\nsaturation = 1.2\n')
+    out = tmp_path / "graded.mkv"
+    run = moodgrade("grade", src, out, "--codec", "ffv1", "--cdl", cdl_file, "--lut", lut, "--grade-file", grade_file,
+                    "--op", "saturation.saturation=1.4", "--op", "exposure.exposure_ev=0.3", "--quiet")
+    assert run.returncode == 0, run.stderr
+    grade = build_grade(grade_file=grade_file, lut=lut, cdl=cdl_file,
+                        assignments=("saturation.saturation=1.4", "exposure.exposure_ev=0.3"))
+    assert [type(op).__name__ for op in grade] == ["CDL", "Lut3D", "Vignette", "Saturation", "Exposure"]
+    reference = select_backend("numpy")
+    with open_source(src) as a, open_source(out) as b:
+        for n in (0, 4):
+            expected = reference.apply(a.frame(n).rgb, grade, frame_index=n)
+            got = b.frame(n).rgb
+            assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1, f"frame {n}"
+            assert np.abs(got.astype(int) - a.frame(n).rgb.astype(int)).mean() > 3   # it did change
+
+
+def test_bad_op_and_lut_are_one_line_errors(make_clip, tmp_path):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    bad_lut = tmp_path / "bad.cube"
+    bad_lut.write_text("LUT_3D_SIZE 2\n0 0 0\n1 1 1\n")
+    for args, message in ((("--op", "exposure.exposure_ev=99"), "exposure_ev"),
+                          (("--op", "glow.amount=1"), "unknown op 'glow'"),
+                          (("--lut", bad_lut), f"{bad_lut}")):
+        run = moodgrade("grade", src, tmp_path / "o.mp4", *args)
+        assert run.returncode == 2 and message in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
