@@ -8,7 +8,6 @@ are put in that order here (a silent centre stands in where a layout has none).
 import warnings
 
 import numpy as np
-import pyloudnorm
 
 from render.audio.channels import channel_names
 from render.errors import MoodgradeError
@@ -27,6 +26,8 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int, layout: str) -> float
     if samples.shape[1] <= round(GATE_BLOCK_S * sample_rate):
         return None
     ordered = _bs1770_order(samples, layout)
+    import pyloudnorm   # here, not at the top: it imports SciPy (about 1 s), which only measuring needs
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # (n, channels) in C order: pyloudnorm copies its input C-ordered, which is slow from F order
