@@ -5,7 +5,9 @@ the preview server and farm workers build on.
 """
 
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -68,8 +70,22 @@ def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *
         sink = MediaSink(out, video, settings, audio_template=source.audio_stream,
                          audio_packets=source.audio_packets(), video_template=video_template)
         return sink, "copied"
-    clip = source.read_audio()
-    if audio is not None:
-        clip = audio(clip)
     encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
-    return MediaSink(out, video, encode, audio_clip=clip, video_template=video_template), "encoded"
+    clip = in_background(lambda: audio(source.read_audio()) if audio is not None else source.read_audio())
+    sink = MediaSink(out, video, encode, audio_clip=clip, video_template=video_template,
+                     audio_format=(source.info.audio.sample_rate, source.info.audio.layout))
+    return sink, "encoded"
+
+
+def in_background(work: Callable[[], object]) -> Future:
+    """Run ``work`` in a daemon thread (an interrupted render does not wait for it); its Future."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - delivered to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="moodgrade-audio", daemon=True).start()
+    return future

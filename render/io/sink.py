@@ -7,6 +7,7 @@ interleaved with the video by time.
 
 import os
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -71,7 +72,8 @@ class MediaSink:
     """
 
     def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
-                 *, audio_template=None, audio_clip: AudioClip | None = None,
+                 *, audio_template=None, audio_clip: AudioClip | Future | None = None,
+                 audio_format: tuple[int, str] | None = None,
                  audio_packets: Iterable | None = None, video_template=None):
         if settings.codec not in VIDEO_CODECS:
             raise MediaError(f"unknown video codec {settings.codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
@@ -89,7 +91,7 @@ class MediaSink:
             self._video = (self._container.add_stream_from_template(video_template) if video_template
                            else self._add_video_stream(video, settings))
             self._audio, self._audio_packets = self._add_audio_stream(
-                settings, audio_template, audio_clip, audio_packets)
+                settings, audio_template, audio_clip, audio_format, audio_packets)
             self._container.start_encoding()
         except (av.FFmpegError, ValueError) as exc:
             self.abort()
@@ -97,7 +99,8 @@ class MediaSink:
         except MediaError:
             self.abort()
             raise
-        self._pending_audio = next(self._audio_packets, None) if self._audio_packets else None
+        self._pending_audio = None      # the next audio packet to mux, fetched when first needed
+        self._audio_started = False
         self.frames_written = 0
 
     def _add_video_stream(self, video: VideoInfo, s: EncodeSettings):
@@ -141,7 +144,7 @@ class MediaSink:
             stream.set_display_rotation(video.rotation_deg)
         return stream
 
-    def _add_audio_stream(self, s: EncodeSettings, template, clip: AudioClip | None, packets):
+    def _add_audio_stream(self, s: EncodeSettings, template, clip, audio_format, packets):
         if s.audio == "none":
             return None, None
         if s.audio == "copy":
@@ -154,15 +157,17 @@ class MediaSink:
         if s.audio not in AUDIO_CODECS:
             raise MediaError(f"unknown audio codec {s.audio!r}; choose copy, {', '.join(AUDIO_CODECS)} or none")
         codec = AUDIO_CODECS[s.audio]
-        rate = 48000 if codec == "libopus" else clip.sample_rate
-        stream = self._container.add_stream(codec, rate=rate)
-        stream.layout = clip.layout
+        sample_rate, layout = (clip.sample_rate, clip.layout) if isinstance(clip, AudioClip) else audio_format
+        stream = self._container.add_stream(codec, rate=48000 if codec == "libopus" else sample_rate)
+        stream.layout = layout
         if codec in ("aac", "libopus"):
             stream.codec_context.bit_rate = s.audio_bitrate_bps
         return stream, self._encode_audio(stream, clip)
 
     @staticmethod
-    def _encode_audio(stream, clip: AudioClip) -> Iterator[av.Packet]:
+    def _encode_audio(stream, clip: AudioClip | Future) -> Iterator[av.Packet]:
+        if isinstance(clip, Future):      # processed beside the video; wait only when its packets are due
+            clip = clip.result()
         block = 4096
         tb = Fraction(1, clip.sample_rate)
         for start in range(0, clip.samples.shape[1], block):
@@ -209,6 +214,9 @@ class MediaSink:
             self._mux_audio_until(float(packet.dts * packet.time_base))
 
     def _mux_audio_until(self, time_s: float | None) -> None:
+        if not self._audio_started and self._audio_packets is not None:
+            self._audio_started = True
+            self._pending_audio = next(self._audio_packets, None)
         while self._pending_audio is not None:
             packet = self._pending_audio
             if time_s is not None and packet.dts is not None and float(packet.dts * packet.time_base) > time_s:

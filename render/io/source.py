@@ -354,27 +354,25 @@ class Source:
         return self._video_stream
 
     def read_audio(self) -> AudioClip | None:
-        """Decode the whole first audio track to float32 (channels, n); None without audio."""
+        """Decode the whole first audio track to float32 (channels, n); None without audio.
+
+        Reads through a container of its own, so it can run beside video decoding.
+        """
         if self._audio_stream is None:
             return None
-        stream = self._audio_stream
-        layout = stream.codec_context.layout.name
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=stream.codec_context.sample_rate)
+        info = self.info.audio
+        resampler = av.AudioResampler(format="fltp", layout=info.layout, rate=info.sample_rate)
         chunks = []
-        self._cursor = None
-        self._container.seek(0)
-        try:
-            for frame in self._container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-        except av.FFmpegError as exc:
-            raise MediaError(f"{self.path}: audio decoding failed ({_av_message(exc)})") from None
-        channels = stream.codec_context.channels
-        samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-        return AudioClip(samples=samples.astype(np.float32, copy=False),
-                         sample_rate=stream.codec_context.sample_rate, layout=layout)
+        with av.open(str(self.path), mode="r") as container:
+            try:
+                for frame in container.decode(container.streams.audio[0]):
+                    chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+                chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+            except av.FFmpegError as exc:
+                raise MediaError(f"{self.path}: audio decoding failed ({_av_message(exc)})") from None
+        samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((info.channels, 0), np.float32)
+        return AudioClip(samples=samples.astype(np.float32, copy=False), sample_rate=info.sample_rate,
+                         layout=info.layout)
 
     def audio_packets(self) -> Iterator[av.Packet]:
         """The audio track's packets in file order, for copying it untouched.
