@@ -69,11 +69,14 @@ class GradeSchedule:
             column += p.width
             value = float(chunk[0]) if p.width == 1 else tuple(float(x) for x in chunk)
             ops[p.op_index] = dataclasses.replace(ops[p.op_index], **{p.field: value})
-        return tuple(ops) + self._face_ops(i)
+        if not self.faces:
+            return tuple(ops)
+        relight, focus = self._face_ops(i)
+        # Relight the scene light before the look (and beside its linear-light ops, which saves a
+        # transfer-function round trip); depth of field last, on the finished picture.
+        return (relight, *ops, focus)
 
     def _face_ops(self, i: int) -> tuple:
-        if not self.faces:
-            return ()
         box = self.face_box[i]
         has_face = bool(np.all(np.isfinite(box)))
         regions, focus, sigma = (), (), 0.0
