@@ -1,7 +1,7 @@
 """One render: a source file through a per-frame process into an output file.
 
-This is what ``moodgrade grade`` runs (the CLI only parses options), and what
-the preview server and farm workers build on.
+The building block under ``moodgrade grade`` (render.mood_grade), the farm's
+chunk renders and its join (render.farm).
 """
 
 import os
