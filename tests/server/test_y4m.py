@@ -165,3 +165,23 @@ def test_a_set_during_playback_shows_on_later_frames(media_root, socket_dir, ana
     chroma = [np.frombuffer(f[6:], np.uint8)[320 * 180:] for f in frames]
     assert np.abs(chroma[0].astype(int) - 128).max() > 20              # colour before
     assert np.abs(chroma[-1].astype(int) - 128).max() <= 1             # black and white after
+
+
+@pytest.mark.parametrize("player", ["mpv", "ffplay"])
+def test_players_read_the_stream_to_the_end(server, player, tmp_path):
+    """mpv and ffplay (when installed) play the stream as they are; mpv writes out every frame it shows."""
+    import shutil
+    if shutil.which(player) is None:
+        pytest.skip(f"{player} is not installed here")
+    with PreviewClient.connect(server.addresses[0]) as client:
+        client.open("clip.mp4")
+        url = client.y4m(0, 12, chroma="420jpeg")["url"]
+        if player == "mpv":
+            command = ["mpv", "--no-config", "--untimed", "--ao=null", "--vo=image", "--vo-image-format=png",
+                       f"--vo-image-outdir={tmp_path}", url]
+        else:
+            command = ["ffplay", "-v", "error", "-nodisp", "-autoexit", url]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    if player == "mpv":
+        assert len(list(tmp_path.glob("*.png"))) == 12
