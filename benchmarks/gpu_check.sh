@@ -2,7 +2,7 @@
 # gpu_check.sh: the CUDA checks for a machine with an NVIDIA GPU (written for an H100),
 # in a few minutes: installs the wheels that travel in .whl/ (PyAV, PyOpenCL, ... where
 # CuPy/onnxruntime are already present), compiles the kernels with NVRTC, runs the CUDA
-# agreement tests against the NumPy reference and the grading benchmark, prints a table.
+# agreement tests against the NumPy reference, the grading and preview benchmarks, prints a table.
 # Run from anywhere: bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +31,8 @@ fi
 echo "== grading benchmark (cuda; FFmpeg where imageio-ffmpeg is present)"
 timeout 300 python3 -m benchmarks.bench_grade --backends cuda --sizes 1080p 4k --frames 6 2>&1 | tail -12
 bench=${PIPESTATUS[0]}
-echo "== done: tests exit $status, benchmark exit $bench"
-exit $(( status != 0 || bench != 0 ))
+echo "== preview latency on the GPU (1080p random access and playback; needs PyAV from .whl)"
+timeout 240 python3 -m benchmarks.bench_preview --backend cuda --random 8 2>&1 | tail -8
+preview=${PIPESTATUS[0]}
+echo "== done: tests exit $status, benchmark exit $bench, preview exit $preview"
+exit $(( status != 0 || bench != 0 || preview != 0 ))
