@@ -3,7 +3,7 @@
 # in a few minutes: installs the wheels that travel in .whl/ (PyAV, PyOpenCL, ... where
 # CuPy/onnxruntime are already present), compiles the kernels with NVRTC, runs the CUDA
 # agreement tests against the NumPy reference, the grading and preview benchmarks, prints a table.
-# Run from anywhere: bash benchmarks/gpu_check.sh
+# Prepare here with benchmarks/fetch_gpu_wheels.sh, then run there (carrying .whl): bash benchmarks/gpu_check.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
