@@ -9,7 +9,8 @@ Flamenco): they run ``render-chunk JOBDIR N`` for every chunk, then
 import click
 
 from render.cli import cli
-from render.cli.grade import encode_options, encode_settings, grade_options, look_options, sound_options
+from render.cli.grade import (encode_options, encode_settings, grade_options, look_options, sound_options,
+                              stack_options)
 from render.cli.reporting import Reporter, make_reporter, reporter_options
 from render.farm.chunk_render import render_chunk
 from render.farm.job_dir import remove_job
@@ -18,18 +19,18 @@ from render.farm.plan import plan_job
 
 
 def _job_options(command):
-    """Options shared by ``farm render`` and ``farm plan``: how to split, where the job lives."""
-    options = [
+    """What ``farm render`` and ``farm plan`` both take: IN, OUT, the grade, the encoding, the split."""
+    return stack_options(command, [
+        click.argument("input_path", metavar="IN", type=click.Path()),
+        click.argument("output_path", metavar="OUT", type=click.Path()),
+        look_options, sound_options, encode_options,
         click.option("--chunks", type=click.IntRange(1), default=None,
                      help="Split into about N chunks (cut at the nearest keyframes)."),
         click.option("--chunk-seconds", type=click.FloatRange(0, min_open=True), default=None,
                      help="Split into chunks of about S seconds [default: 10]."),
         click.option("--job-dir", type=click.Path(file_okay=False), default=None,
                      help="Job directory, on storage every worker sees [default: OUT.farm]."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ])
 
 
 def _chunk_reporter(reporter: Reporter):
@@ -51,11 +52,6 @@ def farm() -> None:
 
 
 @farm.command("render")
-@click.argument("input_path", metavar="IN", type=click.Path())
-@click.argument("output_path", metavar="OUT", type=click.Path())
-@look_options
-@sound_options
-@encode_options
 @_job_options
 @click.option("--address", default=None,
               help="Ray cluster to use: 'auto' or HOST:PORT [default: start a local Ray instance].")
@@ -103,11 +99,6 @@ def _report_join(reporter: Reporter, j, extra_text: str = "", **extra_fields) ->
 
 
 @farm.command("plan")
-@click.argument("input_path", metavar="IN", type=click.Path())
-@click.argument("output_path", metavar="OUT", type=click.Path())
-@look_options
-@sound_options
-@encode_options
 @_job_options
 @reporter_options
 def farm_plan(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, quiet, log_json,

@@ -11,9 +11,16 @@ from render.io.sink import AUDIO_CODECS, VIDEO_CODECS, EncodeSettings
 from render.mood_grade import GradeOptions, grade_video
 
 
+def stack_options(command, options):
+    """Apply click decorators in the order listed (as if written top to bottom)."""
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def encode_options(command):
     """The output options shared by every command that writes video."""
-    options = [
+    return stack_options(command, [
         click.option("--codec", type=click.Choice(VIDEO_CODECS), default="libx264", show_default=True,
                      help="Video encoder."),
         click.option("--crf", type=click.FloatRange(0, 51), default=18.0, show_default=True,
@@ -28,10 +35,7 @@ def encode_options(command):
         click.option("--audio-codec", type=click.Choice(["copy", *AUDIO_CODECS, "none"]), default="copy",
                      show_default=True, help="Soundtrack: copy untouched, re-encode, or drop."),
         click.option("--overwrite", is_flag=True, help="Replace OUT if it exists."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    ])
 
 
 def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec) -> EncodeSettings:
@@ -40,15 +44,9 @@ def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec
                           speed_preset=speed_preset, pix_fmt=pix_fmt, audio=audio_codec)
 
 
-def _apply(command, options):
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 def look_options(command):
     """The picture options of every command that grades (grade, serve, farm)."""
-    return _apply(command, [
+    return stack_options(command, [
         click.option("--preset", default=None, help="A look: a built-in name, a user preset name or a .toml path."),
         click.option("--mood", default="auto", show_default=True,
                      help="auto (analyse), an emotion (happy, sad, ...) or a timeline .json / override .csv."),
@@ -73,7 +71,7 @@ def look_options(command):
 
 def sound_options(command):
     """The soundtrack options of every command that writes a file (grade, farm)."""
-    return _apply(command, [
+    return stack_options(command, [
         click.option("--no-audio", is_flag=True, help="Drop the soundtrack."),
         click.option("--loudness", "loudness_lufs", type=click.FloatRange(*LOUDNESS_RANGE_LUFS), default=-14.0,
                      show_default=True, help="Soundtrack loudness target in LUFS (-23 for broadcast)."),
