@@ -25,7 +25,7 @@ from render.emotion.faces import analyze_faces, inference_providers
 from render.emotion.fusion import fuse
 from render.emotion.labels import EMOTIONS
 from render.emotion.overrides import apply_overrides, read_overrides
-from render.emotion.shots import CutDetector, downscale, rgb_to_hsv
+from render.emotion.shots import ANALYSIS_WIDTH_PX, CutDetector, downscale, rgb_to_hsv
 from render.emotion.timeline import (MoodTimeline, content_hash, default_cache_dir, load_sidecar,
                                      sidecar_path, store_sidecar)
 from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_summaries
@@ -99,16 +99,21 @@ def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass
     samples: list[tuple[int, np.ndarray]] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-faces") as pool:
         pending: Future | None = None
-        for frame in src.frames(size=analysis_size(video.width, video.height)):
-            small = downscale(frame.rgb)
+        face_size = analysis_size(video.width, video.height)
+        cut_size = None if video.width <= ANALYSIS_WIDTH_PX else (
+            ANALYSIS_WIDTH_PX, max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2))
+        for index, decoded in src.decoded():
+            # Every frame small for cuts and picture statistics; sampled frames larger for faces.
+            small = downscale(src.to_rgb(decoded, cut_size, interpolation="AREA"))
             hsv = rgb_to_hsv(small)
             result.detector.push(hsv)
             result.visual.push(small, hsv)
-            result.times.append(frame.time_s)
-            if frame.index % step == 0:
-                upright = np.ascontiguousarray(np.rot90(frame.rgb, turns)) if turns else frame.rgb
-                samples.append((frame.index, upright))
-                result.frame_shape[frame.index] = upright.shape[:2]
+            result.times.append(src.time_s(index))
+            if index % step == 0:
+                rgb = src.to_rgb(decoded, face_size)
+                upright = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+                samples.append((index, upright))
+                result.frame_shape[index] = upright.shape[:2]
             if len(samples) >= FACE_CHUNK_SAMPLES:
                 if pending is not None:
                     result.faces.update(pending.result())

@@ -152,9 +152,8 @@ class Source:
         except av.FFmpegError as exc:
             self._container.close()
             raise MediaError(f"{self.path}: unreadable ({_av_message(exc)})") from None
-        self._cursor: Iterator[VideoFrame] | None = None   # a decode in progress, reused by frame(n)
+        self._cursor: Iterator[tuple[int, av.VideoFrame]] | None = None   # a decode frame(n) may go on with
         self._cursor_index = -1
-        self._cursor_size: tuple[int, int] | None = None
 
     # ----------------------------------------------------------------- index
     def _build_index(self) -> None:
@@ -240,13 +239,24 @@ class Source:
         """``rgb24`` for 8-bit sources, ``rgb48le`` (uint16) for deeper ones."""
         return "rgb24" if self.info.video.bit_depth <= 8 else "rgb48le"
 
-    def _to_rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
+    def to_rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None = None,
+               interpolation: str | None = None) -> np.ndarray:
+        """A decoded PyAV frame of this source as R'G'B' (see :class:`VideoFrame`); ``size=(w, h)``
+        scales while converting, with swscale's ``interpolation`` (default bilinear; "AREA" for
+        large reductions)."""
         v = self.info.video
         matrix, colour_range = v.colour.conversion(v.height)
         width, height = size if size else (None, None)
-        return frame.to_ndarray(format=self.rgb_format, width=width, height=height,
+        return frame.to_ndarray(format=self.rgb_format, width=width, height=height, interpolation=interpolation,
                                 src_colorspace=matrix, src_color_range=colour_range,
                                 dst_color_range="JPEG")
+
+    def time_s(self, index: int) -> float:
+        """When frame ``index`` is shown, in seconds from the first frame."""
+        return float((self._pts[index] - self._pts[0]) * self.info.video.time_base)
+
+    def _video_frame(self, index: int, frame: av.VideoFrame, size) -> VideoFrame:
+        return VideoFrame(index=index, pts=frame.pts, time_s=self.time_s(index), rgb=self.to_rgb(frame, size))
 
     def _frame_index(self, pts: int) -> int:
         i = bisect.bisect_left(self._pts, pts)
@@ -254,26 +264,24 @@ class Source:
             raise MediaError(f"{self.path}: decoder produced a frame (pts {pts}) that is not in the index")
         return i
 
-    def _decode_from(self, seek_pts: int | None, size) -> Iterator[VideoFrame]:
+    def _decode_from(self, seek_pts: int | None) -> Iterator[tuple[int, av.VideoFrame]]:
+        """(frame index, decoded frame) from the keyframe at ``seek_pts`` (None: the start) on;
+        nothing is converted here, so frames passed over on the way cost only their decoding."""
         stream = self._video_stream
-        tb = self.info.video.time_base
         if seek_pts is None:
             self._container.seek(0)
         else:
             self._container.seek(seek_pts, stream=stream, backward=True, any_frame=False)
         try:
             for frame in self._container.decode(stream):
-                if frame.pts is None:
-                    continue
-                index = self._frame_index(frame.pts)
-                yield VideoFrame(index=index, pts=frame.pts, time_s=float((frame.pts - self._pts[0]) * tb),
-                                 rgb=self._to_rgb(frame, size))
+                if frame.pts is not None:
+                    yield self._frame_index(frame.pts), frame
         except av.FFmpegError as exc:
             raise MediaError(f"{self.path}: decoding failed ({_av_message(exc)})") from None
 
-    def frames(self, start: int = 0, stop: int | None = None,
-               size: tuple[int, int] | None = None) -> Iterator[VideoFrame]:
-        """Decode frames ``start <= index < stop`` in order; ``size=(w, h)`` scales while converting."""
+    def decoded(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, av.VideoFrame]]:
+        """(index, PyAV frame) for frames ``start <= index < stop`` in order, unconverted: for
+        readers that want several sizes of some frames (convert with :meth:`to_rgb`)."""
         self._require_video()
         stop = self.info.video.frame_count if stop is None else min(stop, self.info.video.frame_count)
         if start >= stop:
@@ -281,18 +289,24 @@ class Source:
         self._cursor = None
         seek = None if start == 0 else self._pts[self._keyframe_before(start)]
         expected = start
-        for frame in self._decode_from(seek, size):
-            if frame.index < expected:
+        for index, frame in self._decode_from(seek):
+            if index < expected:
                 continue
-            if frame.index >= stop:
+            if index >= stop:
                 break
-            if frame.index != expected:
+            if index != expected:
                 raise MediaError(f"{self.path}: frame {expected} could not be decoded "
-                                 f"(decoder jumped to frame {frame.index})")
+                                 f"(decoder jumped to frame {index})")
             expected += 1
-            yield frame
+            yield index, frame
         if expected < stop:
             raise MediaError(f"{self.path}: decoding stopped at frame {expected} of {stop}")
+
+    def frames(self, start: int = 0, stop: int | None = None,
+               size: tuple[int, int] | None = None) -> Iterator[VideoFrame]:
+        """Decode frames ``start <= index < stop`` in order; ``size=(w, h)`` scales while converting."""
+        for index, frame in self.decoded(start, stop):
+            yield self._video_frame(index, frame, size)
 
     @property
     def keyframes(self) -> list[int]:
@@ -309,30 +323,28 @@ class Source:
         if not 0 <= n < count:
             raise MediaError(f"{self.path}: frame {n} out of range (the clip has {count} frames)")
         # Keep decoding forward when n lies ahead in the same group of pictures.
-        same_gop = self._keyframe_before(n) <= self._cursor_index < n
-        if self._cursor is not None and same_gop and self._cursor_size == size:
+        if self._cursor is not None and self._keyframe_before(n) <= self._cursor_index < n:
             found = self._advance_cursor(n)
             if found is not None:
-                return found
+                return self._video_frame(n, found, size)
         # Seek to the keyframe before n; with open GOPs that may not be enough, so step back.
         k = bisect.bisect_right(self._keyframes, n) - 1
         while k >= 0:
             seek_pts = self._pts[self._keyframes[k]]
-            self._cursor = self._decode_from(seek_pts if self._keyframes[k] > 0 else None, size)
-            self._cursor_size = size
+            self._cursor = self._decode_from(seek_pts if self._keyframes[k] > 0 else None)
             self._cursor_index = -1
             found = self._advance_cursor(n)
             if found is not None:
-                return found
+                return self._video_frame(n, found, size)
             k -= 1
         raise MediaError(f"{self.path}: frame {n} could not be decoded")
 
-    def _advance_cursor(self, n: int) -> VideoFrame | None:
-        for frame in self._cursor:
-            self._cursor_index = frame.index
-            if frame.index == n:
+    def _advance_cursor(self, n: int) -> av.VideoFrame | None:
+        for index, frame in self._cursor:
+            self._cursor_index = index
+            if index == n:
                 return frame
-            if frame.index > n:
+            if index > n:
                 break
         self._cursor = None
         self._cursor_index = -1
