@@ -1,11 +1,12 @@
 """Analysis pass: a media file -> its :class:`MoodTimeline` (cached by content).
 
-One decode pass at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer side feeds,
-for every frame, the cut detector and the visual affect (both on a
-160-px-wide copy) and, every ``1 / sample_fps`` seconds, the face analysis.
-Faces are searched in chunks of :data:`FACE_CHUNK_SAMPLES` samples, each in a
-worker thread while the next chunk is decoded, so memory stays flat and both
-cores work on long films. Frames with a display rotation are turned upright
+One decode pass feeds, for every frame, the cut detector and the visual affect
+(both on a 160-px-wide conversion) and, every ``1 / sample_fps`` seconds, face
+detection (on a conversion at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer
+side). Faces are detected in chunks of :data:`FACE_CHUNK_SAMPLES` samples in a
+worker thread while decoding goes on, so both cores work; only boxes and
+64x64 crops are kept, so memory stays flat, and tracking then runs over the
+whole clip. Frames with a display rotation are turned upright
 for the faces, and face boxes are given in the upright (displayed) frame.
 The soundtrack is decoded whole and measured per frame. An audio-only file
 gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
@@ -21,7 +22,7 @@ import numpy as np
 
 from render import __version__
 from render.emotion.audio_affect import audio_features
-from render.emotion.faces import analyze_faces, inference_providers
+from render.emotion.faces import detect_samples, faces_from_detections, inference_providers
 from render.emotion.fusion import fuse
 from render.emotion.labels import EMOTIONS
 from render.emotion.overrides import apply_overrides, read_overrides
@@ -35,7 +36,7 @@ from render.io.source import open_source
 SETTINGS_VERSION = 1                 # bump when the analysis changes its results
 DEFAULT_SAMPLE_FPS = 4.0
 ANALYSIS_MAX_SIDE_PX = 640
-FACE_CHUNK_SAMPLES = 120
+FACE_CHUNK_SAMPLES = 8
 AUDIO_ONLY_FRAME_RATE = Fraction(25)
 
 Progress = Callable[[int, int | None], None]     # (frames done, frames expected or None)
@@ -88,20 +89,21 @@ class _VideoPass:
 def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass:
     """Decode every frame once: cuts and picture statistics per frame, faces per sample.
 
-    Face analysis of one chunk of samples runs in a worker thread while the next
-    chunk is decoded (ONNX Runtime, NumPy and the decoder release the GIL), so
-    on long films decoding and face search overlap; at most two chunks are held.
+    Face detection of one chunk of samples runs in a worker thread while the next
+    chunk is decoded (ONNX Runtime, NumPy and the decoder release the GIL); at most
+    two chunks of frames are held. Tracking and expressions follow, over the clip.
     """
     video = src.info.video
     result = _VideoPass(Fraction(video.frame_rate), CutDetector(float(video.frame_rate)))
     step = max(1, round(float(result.frame_rate) / sample_fps))
     turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
+    face_size = analysis_size(video.width, video.height)
+    cut_size = None if video.width <= ANALYSIS_WIDTH_PX else (
+        ANALYSIS_WIDTH_PX, max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2))
     samples: list[tuple[int, np.ndarray]] = []
+    detected: list = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-faces") as pool:
         pending: Future | None = None
-        face_size = analysis_size(video.width, video.height)
-        cut_size = None if video.width <= ANALYSIS_WIDTH_PX else (
-            ANALYSIS_WIDTH_PX, max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2))
         for index, decoded in src.decoded():
             # Every frame small for cuts and picture statistics; sampled frames larger for faces.
             small = downscale(src.to_rgb(decoded, cut_size, interpolation="AREA"))
@@ -116,14 +118,14 @@ def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass
                 result.frame_shape[index] = upright.shape[:2]
             if len(samples) >= FACE_CHUNK_SAMPLES:
                 if pending is not None:
-                    result.faces.update(pending.result())
-                pending, samples = pool.submit(analyze_faces, samples), []
+                    detected.extend(pending.result())
+                pending, samples = pool.submit(detect_samples, samples), []
             if progress:
                 progress(len(result.times), video.frame_count)
         if pending is not None:
-            result.faces.update(pending.result())
-    if samples:
-        result.faces.update(analyze_faces(samples))
+            detected.extend(pending.result())
+    detected.extend(detect_samples(samples))
+    result.faces.update(faces_from_detections(detected))
     return result
 
 

@@ -5,6 +5,12 @@ frames of one clip and returns, for every sampled frame, the faces that belong
 to a track seen in more than one sampled frame (a face seen once in a clip of
 several samples is taken for a false detection), each with its expression
 probabilities over :data:`render.emotion.labels.EMOTIONS`.
+
+It is two steps that long clips take apart: :func:`detect_samples` (the costly
+part, per sample, so it can run on chunks of samples while the decoder goes on;
+it keeps only boxes and 64x64 aligned crops, not frames) and
+:func:`faces_from_detections` (tracking over the whole clip, weights, and the
+expressions of the faces kept).
 """
 
 from __future__ import annotations
@@ -47,6 +53,16 @@ class FaceResult:
     track_id: int
     weight: float
     probs: np.ndarray
+
+
+@dataclass(frozen=True)
+class SampleFaces:
+    """What detection found in one sampled frame: its faces and their aligned 64x64 grey crops."""
+
+    frame_index: int
+    frame_shape: tuple[int, ...]
+    detections: list[Detection]
+    crops: list[np.ndarray]
 
 
 @dataclass
@@ -138,6 +154,36 @@ def _size_weight(box: tuple[float, ...], frame_shape: tuple[int, ...]) -> float:
     return float(min(1.0, _side(box) / (FULL_SIZE_FRACTION * frame_side)))
 
 
+def detect_samples(samples: Sequence[tuple[int, np.ndarray]]) -> list[SampleFaces]:
+    """Detect and align the faces of sampled frames ((frame_index, rgb) pairs, rgb uint8 or uint16)."""
+    frames = [_as_rgb8(index, rgb) for index, rgb in samples]
+    return [SampleFaces(index, frame.shape, found, [align_face(frame, d.landmarks) for d in found])
+            for (index, _), frame, found in zip(samples, frames, _detect(frames))]
+
+
+def faces_from_detections(sampled: Sequence[SampleFaces]) -> dict[int, list[FaceResult]]:
+    """Track the detections of a clip's samples (in clip order), drop faces seen only once (when
+    there is more than one sample), weigh them and read their expressions; see analyze_faces."""
+    results: dict[int, list[FaceResult]] = {s.frame_index: [] for s in sampled}
+    tracks = _track([s.detections for s in sampled])
+    if len(sampled) > 1:
+        tracks = [t for t in tracks if len(t.sightings) > 1]
+    kept = [(t, position, d) for t in tracks for position, d in t.sightings]
+    if not kept:
+        return results
+    crop_of = {id(d): crop for s in sampled for d, crop in zip(s.detections, s.crops)}
+    crops = np.stack([crop_of[id(d)] for _, _, d in kept])
+    probabilities = classify_expressions(crops)
+    steadiness = {t.track_id: _steadiness(t, len(sampled)) for t in tracks}
+    for (track, position, d), probs in zip(kept, probabilities):
+        sample = sampled[position]
+        weight = _size_weight(d.box, sample.frame_shape) * steadiness[track.track_id]
+        results[sample.frame_index].append(FaceResult(d.box, d.landmarks, d.score, track.track_id, weight, probs))
+    for faces in results.values():
+        faces.sort(key=lambda face: face.weight, reverse=True)
+    return results
+
+
 def analyze_faces(samples: Sequence[tuple[int, np.ndarray]]) -> dict[int, list[FaceResult]]:
     """Faces and their expressions in the sampled frames of one clip.
 
@@ -147,26 +193,7 @@ def analyze_faces(samples: Sequence[tuple[int, np.ndarray]]) -> dict[int, list[F
     When there is more than one sample, faces whose track appears in only one
     sampled frame are dropped.
     """
-    frames = [_as_rgb8(index, rgb) for index, rgb in samples]
-    indices = [index for index, _ in samples]
-    results: dict[int, list[FaceResult]] = {index: [] for index in indices}
-    tracks = _track(_detect(frames))
-    if len(frames) > 1:
-        tracks = [t for t in tracks if len(t.sightings) > 1]
-
-    kept = [(t, position, d) for t in tracks for position, d in t.sightings]
-    if not kept:
-        return results
-    crops = np.stack([align_face(frames[position], d.landmarks) for _, position, d in kept])
-    probabilities = classify_expressions(crops)
-    steadiness = {t.track_id: _steadiness(t, len(frames)) for t in tracks}
-    for (track, position, d), probs in zip(kept, probabilities):
-        weight = _size_weight(d.box, frames[position].shape) * steadiness[track.track_id]
-        results[indices[position]].append(
-            FaceResult(d.box, d.landmarks, d.score, track.track_id, weight, probs))
-    for faces in results.values():
-        faces.sort(key=lambda face: face.weight, reverse=True)
-    return results
+    return faces_from_detections(detect_samples(samples))
 
 
 def inference_providers() -> dict[str, str]:

@@ -122,3 +122,18 @@ def test_providers_are_reported():
     providers = inference_providers()
     assert set(providers) == {"detector", "expressions"}
     assert all(p.endswith("ExecutionProvider") for p in providers.values())
+
+
+def test_detection_in_chunks_then_tracking_over_the_clip_equals_one_call():
+    """The analysis detects faces chunk by chunk beside decoding; tracks still span the whole clip."""
+    from render.emotion.faces import detect_samples, faces_from_detections
+    samples = decode(CARPHONE, every=6)
+    whole = analyze_faces(samples)
+    detected = [d for start in range(0, len(samples), 3) for d in detect_samples(samples[start:start + 3])]
+    chunked = faces_from_detections(detected)
+    assert whole.keys() == chunked.keys()
+    for index in whole:
+        assert [(f.track_id, f.box) for f in whole[index]] == [(f.track_id, f.box) for f in chunked[index]]
+        for a, b in zip(whole[index], chunked[index]):
+            assert np.allclose(a.probs, b.probs, atol=1e-6) and a.weight == pytest.approx(b.weight)
+    assert len({f.track_id for faces in chunked.values() for f in faces}) == 1   # one talker, one track
