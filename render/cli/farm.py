@@ -46,6 +46,15 @@ def _chunk_reporter(reporter: Reporter):
     return show
 
 
+def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params):
+    """Plan (or reopen) the job for the command's options: the one analysis pass happens here."""
+    options = grade_options(params)
+    settings = encode_settings(**params)
+    with reporter.task("planning", total=0):
+        return plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
+                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
+
+
 @cli.group()
 def farm() -> None:
     """Render one job across many machines (Ray), or plan one for a farm manager."""
@@ -73,11 +82,7 @@ def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_d
 
     import_ray()
     reporter = make_reporter(quiet, log_json)
-    options = grade_options(params)
-    settings = encode_settings(**params)
-    with reporter.task("planning", total=0):
-        job = plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
-                       chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
+    job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params)
     with reporter.task(f"farm ({len(job.chunks)} chunks)", total=job.frame_count):
         result = run_farm(job, address=address, workers=workers, threads=threads, max_attempts=max_attempts,
                           overwrite=overwrite, on_progress=reporter.progress, on_chunk=_chunk_reporter(reporter))
@@ -105,11 +110,7 @@ def farm_plan(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir
               **params) -> None:
     """Analyse IN once, write the job directory for IN -> OUT and list its chunks (for render-chunk and join)."""
     reporter = make_reporter(quiet, log_json)
-    options = grade_options(params)
-    settings = encode_settings(**params)
-    with reporter.task("planning", total=0):
-        job = plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
-                       chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
+    job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params)
     listing = [{"index": c["index"], "start": c["start"], "stop": c["stop"], "state": c["state"]}
                for c in job.chunks]
     lines = "\n".join(f"chunk {c['index']}: frames {c['start']}-{c['stop'] - 1} ({c['state']})" for c in listing)
