@@ -29,7 +29,6 @@ from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings
-from render.io.source import open_source
 from render.job import RenderResult, render_file
 from render.looks.preset import Preset, load_preset
 from render.looks.schedule import build_schedule
@@ -132,15 +131,13 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
     if options.backend is not None:
         select_backend(options.backend)     # a forced backend that is missing fails before any work
-    with open_source(input_path) as source:
-        has_audio = source.info.audio is not None
     preset, timeline = read_moods(input_path, options, on_analysis)
     style = SoundtrackStyle.from_mapping(preset.soundtrack, f"{preset.path} [soundtrack]") if preset else None
     recipe = grade_recipe(options, timeline, preset)
     audio, soundtrack = None, []
     if not options.audio:
         settings = dataclasses.replace(settings, audio="none")
-    elif preset is not None and has_audio:
+    elif preset is not None:      # render_file calls it only when the input has a soundtrack
         audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
                                      soundtrack_ceiling_dbtp(options, settings), on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
