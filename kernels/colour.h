@@ -55,7 +55,7 @@ DEVFN RGB op_matrix(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixel
 
 /* p = [shadow tint rgb, highlight tint rgb, balance/2] */
 DEVFN RGB op_split_tone(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    VF w = smoothstepv((VF)0.0f, (VF)1.0f, luma709(c) + p[6]);
+    VF w = smoothstepv(0.0f, 1.0f, luma709(c) + p[6]);
     VF s = 1.0f - w;
     return rgb(c.r + s * p[0] + w * p[3], c.g + s * p[1] + w * p[4], c.b + s * p[2] + w * p[5]);
 }

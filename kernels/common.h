@@ -39,6 +39,7 @@ typedef uint8 VU;
 #define GATHER(t, i) ((VF)((t)[(i).s0], (t)[(i).s1], (t)[(i).s2], (t)[(i).s3], \
                            (t)[(i).s4], (t)[(i).s5], (t)[(i).s6], (t)[(i).s7]))
 #define LANE_OFFSETS ((VI)(0, 1, 2, 3, 4, 5, 6, 7))
+#define RESTRICT restrict
 #else /* CUDA */
 #define KERNEL extern "C" __global__
 #define GLOBAL
@@ -87,6 +88,9 @@ DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; retu
 #define SEL(cond, a, b) vsel((cond), (VF)(a), (VF)(b))
 #define GATHER(t, i) gather((t), (i))
 #define LANE_OFFSETS VI(0, 1, 2, 3)
+#ifndef RESTRICT
+#define RESTRICT __restrict__
+#endif
 #endif
 
 typedef struct { VF r, g, b; } RGB;
@@ -95,11 +99,16 @@ typedef struct { VF r, g, b; } RGB;
 typedef struct { VF u, v; VU index; int width, height; uint frame_index; } PixelCtx;
 
 DEVFN RGB rgb(VF r, VF g, VF b) { RGB c; c.r = r; c.g = g; c.b = b; return c; }
+#ifdef __OPENCL_VERSION__
 DEVFN VF clamp01(VF v) { return fmin(fmax(v, (VF)0.0f), (VF)1.0f); }  /* NaN -> 0 */
+#else  /* __saturatef: the same (NaN -> 0), and free where it folds into the op before it */
+DEVFN VF clamp01(VF v) { VF r; FOR_LANES r.v[j] = __saturatef(v.v[j]); return r; }
+#endif
 DEVFN VF vmax(VF a, VF b) { return fmax(a, b); }
 DEVFN VF vmin(VF a, VF b) { return fmin(a, b); }
-DEVFN VF smoothstepv(VF e0, VF e1, VF v) {
-    VF t = clamp01((v - e0) / (e1 - e0));
+/* edges e0 != e1 are uniform scalars: one reciprocal per call, a multiply per lane */
+DEVFN VF smoothstepv(float e0, float e1, VF v) {
+    VF t = clamp01((v - e0) * (1.0f / (e1 - e0)));
     return t * t * (3.0f - 2.0f * t);
 }
 /* Rec.709 / sRGB luma weights (ITU-R BT.709-6 item 3.2). */
@@ -108,7 +117,7 @@ DEVFN VF luma709(RGB c) { return 0.2126f * c.r + 0.7152f * c.g + 0.0722f * c.b; 
 DEVFN PixelCtx pixel_ctx(int x0, int y, int width, int height, uint frame_index) {
     PixelCtx px;
     VI xs = x0 + LANE_OFFSETS;
-    px.u = (VF_OF_VI(xs) + 0.5f) / (float)width;
+    px.u = (VF_OF_VI(xs) + 0.5f) * (1.0f / (float)width);
     px.v = (VF)(((float)y + 0.5f) / (float)height);
     px.index = (uint)(y * width) + VU_OF_VI(xs);
     px.width = width; px.height = height; px.frame_index = frame_index;
@@ -170,9 +179,9 @@ DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, 
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];
     float ca = cosf(e[4]), sa = sinf(e[4]);
-    VF a = (du * ca + dv * sa) / e[2], b = (dv * ca - du * sa) / e[3];
+    VF a = (du * ca + dv * sa) * (1.0f / e[2]), b = (dv * ca - du * sa) * (1.0f / e[3]);
     VF d = sqrt(a * a + b * b);
-    return 1.0f - smoothstepv((VF)(1.0f - e[5]), (VF)1.0f, d);
+    return 1.0f - smoothstepv(1.0f - e[5], 1.0f, d);
 }
 
 /* ---- counter-based hash (Chris Wellons' lowbias32): the same bits on every device ---- */
@@ -224,10 +233,12 @@ DEVFN void NAME(GLOBAL T* d, int base, int n, RGB c) {                          
         d[3 * (base + j)] = (T)r.v[j]; d[3 * (base + j) + 1] = (T)g.v[j]; d[3 * (base + j) + 2] = (T)b.v[j]; } \
 }
 #endif
+#define U8_SCALE (1.0f / 255.0f)
+#define U16_SCALE (1.0f / 65535.0f)
 #ifdef __OPENCL_VERSION__
-DEFINE_LOAD(load_u8, uchar, rgb(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f))
+DEFINE_LOAD(load_u8, uchar, rgb(c.r * U8_SCALE, c.g * U8_SCALE, c.b * U8_SCALE))
 #else
-DEFINE_LOAD(load_u8_lanes, uchar, rgb(c.r / 255.0f, c.g / 255.0f, c.b / 255.0f))
+DEFINE_LOAD(load_u8_lanes, uchar, rgb(c.r * U8_SCALE, c.g * U8_SCALE, c.b * U8_SCALE))
 /* 4 whole, 4-byte aligned pixels: three 32-bit loads (little-endian: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) */
 DEVFN RGB load_u8(GLOBAL const uchar* s, int base, int n) {
     if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);
@@ -237,14 +248,15 @@ DEVFN RGB load_u8(GLOBAL const uchar* s, int base, int n) {
     o.r.v[0] = (float)(a & 255u); o.r.v[1] = (float)(a >> 24); o.r.v[2] = (float)((b >> 16) & 255u); o.r.v[3] = (float)((c >> 8) & 255u);
     o.g.v[0] = (float)((a >> 8) & 255u); o.g.v[1] = (float)(b & 255u); o.g.v[2] = (float)(b >> 24); o.g.v[3] = (float)((c >> 16) & 255u);
     o.b.v[0] = (float)((a >> 16) & 255u); o.b.v[1] = (float)((b >> 8) & 255u); o.b.v[2] = (float)(c & 255u); o.b.v[3] = (float)(c >> 24);
-    return rgb(o.r / 255.0f, o.g / 255.0f, o.b / 255.0f);
+    return rgb(o.r * U8_SCALE, o.g * U8_SCALE, o.b * U8_SCALE);
 }
 #endif
-DEFINE_LOAD(load_u16, ushort, rgb(c.r / 65535.0f, c.g / 65535.0f, c.b / 65535.0f))
+DEFINE_LOAD(load_u16, ushort, rgb(c.r * U16_SCALE, c.g * U16_SCALE, c.b * U16_SCALE))
 DEFINE_LOAD(load_f32, float, rgb(clamp01(c.r), clamp01(c.g), clamp01(c.b)))
 DEFINE_LOAD(load_buf, float, c)
-#define TO_U8(v) floor(clamp01(v) * 255.0f + 0.5f)
-#define TO_U16(v) floor(clamp01(v) * 65535.0f + 0.5f)
+/* rounded to nearest by truncation in the store's conversion (the values are >= 0.5) */
+#define TO_U8(v) (clamp01(v) * 255.0f + 0.5f)
+#define TO_U16(v) (clamp01(v) * 65535.0f + 0.5f)
 #define TO_F32(v) clamp01(v)
 #define RAW(v) (v)
 #ifdef __OPENCL_VERSION__

@@ -43,7 +43,7 @@ DEVFN RGB combine_depth_of_field(RGB s, RGB b, CONSTANT const float* p, PixelCtx
     VF mask = (VF)0.0f;
     if (p[1] > 0.0f) {
         VF dist = fabs((px.u - 0.5f) * p[3] + (px.v - p[0]) * p[4]);
-        mask = 1.0f - smoothstepv((VF)(p[1] * (1.0f - p[2])), (VF)p[1], dist);
+        mask = 1.0f - smoothstepv(p[1] * (1.0f - p[2]), p[1], dist);
     }
     int n = (int)p[5];
     for (int i = 0; i < n; ++i) mask = vmax(mask, ellipse_mask(p + 6 + 6 * i, px));

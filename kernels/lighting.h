@@ -8,7 +8,7 @@ DEVFN RGB op_vignette(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pix
     VF dx = (px.u - 0.5f) * 2.0f * p[3];
     VF dy = (px.v - 0.5f) * 2.0f;
     VF d = sqrt(dx * dx + dy * dy) * p[4];
-    VF g = 1.0f - p[0] * smoothstepv((VF)p[1], (VF)p[2], d);
+    VF g = 1.0f - p[0] * smoothstepv(p[1], p[2], d);
     return rgb(c.r * g, c.g * g, c.b * g);
 }
 

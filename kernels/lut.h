@@ -10,7 +10,7 @@
 /* position of v in the LUT's sample grid: lower index (0..size-2) and fraction */
 DEVFN VI lut_index(VF v, float lo, float hi, float steps, float span, VF* frac) {
     VF x = fmin(fmax(v, (VF)lo), (VF)hi);   /* NaN -> lo */
-    VF pos = (x - lo) * steps / span;
+    VF pos = (x - lo) * (steps / span);
     VF fi = fmin(floor(pos), (VF)(steps - 1.0f));
     *frac = pos - fi;
     return VI_OF_VF(fi);
@@ -58,9 +58,11 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
     VI top = base + (n * n + n + 1);
     RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
     RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
-    return rgb(c000.r + f_max * (c1.r - c000.r) + f_mid * (c2.r - c1.r) + f_min * (c111.r - c2.r),
-               c000.g + f_max * (c1.g - c000.g) + f_mid * (c2.g - c1.g) + f_min * (c111.g - c2.g),
-               c000.b + f_max * (c1.b - c000.b) + f_mid * (c2.b - c1.b) + f_min * (c111.b - c2.b));
+    /* barycentric weights of the four corners (they sum to 1) */
+    VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_min;
+    return rgb(c000.r * w0 + c1.r * w1 + c2.r * w2 + c111.r * f_min,
+               c000.g * w0 + c1.g * w1 + c2.g * w2 + c111.g * f_min,
+               c000.b * w0 + c1.b * w1 + c2.b * w2 + c111.b * f_min);
 }
 
 DEVFN RGB lerp_rgb(RGB a, RGB b, VF f) {

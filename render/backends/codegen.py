@@ -65,9 +65,9 @@ def pixel_kernel(p, packed: Packed, frame_kind: str) -> str:
     dst_kind = buffer_kind(p.dst, frame_kind, frame_kind)
     comb_offset, step_offsets = packed.offsets[p.kernel]
     lines = [
-        f"KERNEL void {p.kernel}(GLOBAL const {C_TYPES[src_kind]}* src, GLOBAL const float* aux, "
-        f"GLOBAL {C_TYPES[dst_kind]}* dst, int width, int height, uint frame_index, "
-        f"CONSTANT const float* P, GLOBAL const float* T) {{",
+        f"KERNEL void {p.kernel}(GLOBAL const {C_TYPES[src_kind]}* RESTRICT src, GLOBAL const float* RESTRICT aux, "
+        f"GLOBAL {C_TYPES[dst_kind]}* RESTRICT dst, int width, int height, uint frame_index, "
+        f"CONSTANT const float* RESTRICT P, GLOBAL const float* RESTRICT T) {{",
         "    int x0 = GID_X * LANES, y = GID_Y;",
         "    if (x0 >= width || y >= height) return;",
         "    int n = min(LANES, width - x0), i = y * width + x0;",

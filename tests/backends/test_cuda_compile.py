@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from render.backends.codegen import program_source
-from render.backends.cuda_backend import cuda_unavailable_reason
+from render.backends.cuda_backend import NVRTC_OPTIONS, cuda_unavailable_reason
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext
 from render.ops.plan import build_plan, pack
@@ -40,7 +40,7 @@ def test_every_generated_program_compiles_as_cuda(tmp_path):
         path.write_text(source)
         files.append(str(path))
     halves = [files[0::2], files[1::2]]  # two nvcc processes: one per core
-    procs = [subprocess.Popen([NVCC, "--ptx", "-arch=sm_90", "-std=c++14", "-odir", str(tmp_path), *half],
+    procs = [subprocess.Popen([NVCC, "--ptx", "-arch=sm_90", *NVRTC_OPTIONS, "-odir", str(tmp_path), *half],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for half in halves]
     for proc in procs:
         _, err = proc.communicate(timeout=600)
