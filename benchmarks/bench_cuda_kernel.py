@@ -36,7 +36,30 @@ VARIANTS = {  # name: (NVRTC options, block)
     "block 32x4": (NVRTC_OPTIONS, (32, 4, 1)),
     "maxrregcount 40": ((*NVRTC_OPTIONS, "--maxrregcount=40"), BLOCK),
     "maxrregcount 32": ((*NVRTC_OPTIONS, "--maxrregcount=32"), BLOCK),
+    # experiments on the 3D LUT's corner loads (source edited here; tables repacked below)
+    "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
+    "LUT as RGBA16 (8 B)": (NVRTC_OPTIONS, BLOCK),
+    "LUT as RGB10 (4 B)": (NVRTC_OPTIONS, BLOCK),
 }
+CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
+CORNER_EXPERIMENTS = {
+    "LUT corners computed, no loads": "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);",
+    "LUT as RGBA16 (8 B)": "uint2 q = ((const uint2*)t)[k.v[j]]; const float s = 1.0f / 65535.0f; "
+                           "float4 e = make_float4((q.x & 65535u) * s, (q.x >> 16) * s, (q.y & 65535u) * s, 0.0f);",
+    "LUT as RGB10 (4 B)": "uint q = ((const uint*)t)[k.v[j]]; const float s = 1.0f / 1023.0f; "
+                          "float4 e = make_float4((q & 1023u) * s, ((q >> 10) & 1023u) * s, (q >> 20) * s, 0.0f);",
+}
+
+
+def repacked_table(name: str, tables: np.ndarray) -> np.ndarray:
+    """The LUT (at offset 0 of the bench's table) in the layout a corner experiment reads."""
+    rgba = np.clip(tables.reshape(-1, 4), 0.0, 1.0)
+    if name == "LUT as RGBA16 (8 B)":
+        return np.round(rgba * 65535).astype(np.uint16)
+    if name == "LUT as RGB10 (4 B)":
+        q = np.round(rgba[:, :3] * 1023).astype(np.uint32)
+        return q[:, 0] | (q[:, 1] << 10) | (q[:, 2] << 20)
+    return tables
 
 
 def copy_bandwidth(cp, nbytes: int) -> float:
@@ -75,6 +98,8 @@ def time_launches(cp, kernel, block, args_list, batches: int = 5, per_batch: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="4k", choices=list(SIZES))
+    parser.add_argument("--variants", nargs="+", choices=list(VARIANTS), help="default: all")
+    parser.add_argument("--source-out", help="also write the generated CUDA source here")
     args = parser.parse_args()
     import cupy as cp
     backend = CudaBackend()
@@ -84,19 +109,27 @@ def main() -> None:
     plan = build_plan(grade)
     packed = pack(plan, FrameContext(w, h, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
+    assert CORNER_LOAD in source, "kernels/lut.h changed: update CORNER_LOAD"
     want = backend.apply(frames[0], grade)
     inputs = [cp.asarray(f) for f in frames]
     outputs = [cp.empty_like(x) for x in inputs]
-    P, T = cp.asarray(packed.params), cp.asarray(packed.tables)
+    P = cp.asarray(packed.params)
+    if args.source_out:
+        with open(args.source_out, "w") as fh:
+            fh.write(source)
     bandwidth = copy_bandwidth(cp, frames[0].nbytes)
     floor = 2 * frames[0].nbytes / bandwidth
     print(f"# {backend.device}, {w}x{h} u8, d2d copy {bandwidth / 1e12:.2f} TB/s, floor {floor * 1e6:.1f} us")
-    rows = []
-    for name, (options, block) in VARIANTS.items():
-        kernel = cp.RawModule(code=source, options=options).get_function("pass0")
+    rows, modules = [], []
+    for name in args.variants or VARIANTS:
+        options, block = VARIANTS[name]
+        code = source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
+        modules.append(cp.RawModule(code=code, options=options))  # the module must outlive its kernel
+        kernel = modules[-1].get_function("pass0")
+        table = cp.asarray(repacked_table(name, packed.tables))
         threads_x = (w + LANES - 1) // LANES
         grid = ((threads_x + block[0] - 1) // block[0], (h + block[1] - 1) // block[1], 1)
-        args_list = [(grid, (src, dst, np.int32(w), np.int32(h), np.uint32(0), P, T))
+        args_list = [(grid, (src, dst, np.int32(w), np.int32(h), np.uint32(0), P, table))
                      for src, dst in zip(inputs, outputs)]
         outputs[0].fill(0xA5)  # poison: every byte must be written
         seconds = time_launches(cp, kernel, block, args_list)
