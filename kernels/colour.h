@@ -27,12 +27,14 @@ DEVFN RGB op_lift_gamma_gain(RGB c, CONSTANT const float* p, GLOBAL const float*
 
 /* p = [contrast, pivot] */
 DEVFN RGB op_contrast(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    return rgb(p[1] + (c.r - p[1]) * p[0], p[1] + (c.g - p[1]) * p[0], p[1] + (c.b - p[1]) * p[0]);
+    float k = p[0], b = p[1] - p[1] * p[0];  /* pivot + (c - pivot) * k = c * k + b */
+    return rgb(c.r * k + b, c.g * k + b, c.b * k + b);
 }
 
 DEVFN RGB saturate_about_luma(RGB c, VF s) {
     VF y = luma709(c);
-    return rgb(y + (c.r - y) * s, y + (c.g - y) * s, y + (c.b - y) * s);
+    VF b = y - y * s;  /* y + (c - y) * s = c * s + b */
+    return rgb(c.r * s + b, c.g * s + b, c.b * s + b);
 }
 
 /* p = [saturation] */

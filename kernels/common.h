@@ -36,6 +36,7 @@ typedef uint8 VU;
 #define VLOAD(p) vload8(0, p)
 #define VSTORE(v, p) vstore8(v, 0, p)
 #define SEL(cond, a, b) select((VF)(b), (VF)(a), (cond))
+#define SELI(cond, a, b) select((VI)(b), (VI)(a), (cond))
 #define GATHER(t, i) ((VF)((t)[(i).s0], (t)[(i).s1], (t)[(i).s2], (t)[(i).s3], \
                            (t)[(i).s4], (t)[(i).s5], (t)[(i).s6], (t)[(i).s7]))
 #define LANE_OFFSETS ((VI)(0, 1, 2, 3, 4, 5, 6, 7))
@@ -78,6 +79,7 @@ DEVFN VI operator!(VI a) { VI r; FOR_LANES r.v[j] = !a.v[j]; return r; }
 LANEWISE_FN1(floor, floorf) LANEWISE_FN1(sqrt, sqrtf) LANEWISE_FN1(fabs, fabsf)
 LANEWISE_FN2(fmin, fminf) LANEWISE_FN2(fmax, fmaxf)
 DEVFN VF vsel(VI c, VF a, VF b) { VF r; FOR_LANES r.v[j] = c.v[j] ? a.v[j] : b.v[j]; return r; }
+DEVFN VI vseli(VI c, VI a, VI b) { VI r; FOR_LANES r.v[j] = c.v[j] ? a.v[j] : b.v[j]; return r; }
 DEVFN VF VF_OF_VU(VU a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
 DEVFN VF VF_OF_VI(VI a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
 DEVFN VI VI_OF_VF(VF a) { VI r; FOR_LANES r.v[j] = (int)a.v[j]; return r; }
@@ -86,6 +88,7 @@ DEVFN VI BITS_OF_VF(VF a) { VI r; FOR_LANES r.v[j] = __float_as_int(a.v[j]); ret
 DEVFN VF VF_OF_BITS(VI a) { VF r; FOR_LANES r.v[j] = __int_as_float(a.v[j]); return r; }
 DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; return r; }
 #define SEL(cond, a, b) vsel((cond), (VF)(a), (VF)(b))
+#define SELI(cond, a, b) vseli((cond), (VI)(a), (VI)(b))
 #define GATHER(t, i) gather((t), (i))
 #define LANE_OFFSETS VI(0, 1, 2, 3)
 #ifndef RESTRICT
@@ -123,6 +126,12 @@ DEVFN PixelCtx pixel_ctx(int x0, int y, int width, int height, uint frame_index)
     px.width = width; px.height = height; px.frame_index = frame_index;
     return px;
 }
+
+/* Adding ROUND_MAGIC (1.5 * 2^23) to 0 <= x < 2^22 rounds it to the nearest integer (ties to
+ * even), held in the low mantissa bits: float -> integer without a conversion instruction (GPUs
+ * run those at a quarter of the rate of arithmetic). */
+#define ROUND_MAGIC 12582912.0f
+#define ROUND_MAGIC_BITS 0x4B400000
 
 /* ---- log2 / exp2 / pow in plain arithmetic (|rel. error| < 1e-6), vectorisable on every
  * device and the same on all; the maths-library pow is 20x slower on PoCL. ---- */
@@ -263,13 +272,20 @@ DEFINE_LOAD(load_buf, float, c)
 DEFINE_STORE(store_u8, uchar, TO_U8)
 #else
 DEFINE_STORE(store_u8_lanes, uchar, TO_U8)
+/* 8-bit codes through ROUND_MAGIC (ties to even, where TO_U8 rounds them up: within the 1 code
+ * value bound; every other value rounds the same) */
+DEVFN VU u8_codes(VF v) {
+    VU r;
+    FOR_LANES r.v[j] = __float_as_uint(__saturatef(v.v[j]) * 255.0f + ROUND_MAGIC) & 255u;
+    return r;
+}
 DEVFN void store_u8(GLOBAL uchar* d, int base, int n, RGB c) {
     if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }
-    VF r = TO_U8(c.r), g = TO_U8(c.g), b = TO_U8(c.b);
+    VU r = u8_codes(c.r), g = u8_codes(c.g), b = u8_codes(c.b);
     uint* w = (uint*)(d + 3 * base);
-    w[0] = (uint)r.v[0] | ((uint)g.v[0] << 8) | ((uint)b.v[0] << 16) | ((uint)r.v[1] << 24);
-    w[1] = (uint)g.v[1] | ((uint)b.v[1] << 8) | ((uint)r.v[2] << 16) | ((uint)g.v[2] << 24);
-    w[2] = (uint)b.v[2] | ((uint)r.v[3] << 8) | ((uint)g.v[3] << 16) | ((uint)b.v[3] << 24);
+    w[0] = r.v[0] | (g.v[0] << 8) | (b.v[0] << 16) | (r.v[1] << 24);
+    w[1] = g.v[1] | (b.v[1] << 8) | (r.v[2] << 16) | (g.v[2] << 24);
+    w[2] = b.v[2] | (r.v[3] << 8) | (g.v[3] << 16) | (b.v[3] << 24);
 }
 #endif
 DEFINE_STORE(store_u16, ushort, TO_U16)

@@ -7,13 +7,15 @@
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
 
-/* position of v in the LUT's sample grid: lower index (0..size-2) and fraction */
+/* position of v in the LUT's sample grid (v clamped to lo..hi, NaN -> lo): lower index
+ * (0..size-2) and fraction. The index is floor(pos) through ROUND_MAGIC; at an exact grid
+ * point it may be the one below with fraction 1, which interpolates to the same value. */
 DEVFN VI lut_index(VF v, float lo, float hi, float steps, float span, VF* frac) {
-    VF x = fmin(fmax(v, (VF)lo), (VF)hi);   /* NaN -> lo */
-    VF pos = (x - lo) * (steps / span);
-    VF fi = fmin(floor(pos), (VF)(steps - 1.0f));
+    VF pos = fmin(fmax((v - lo) * (steps / span), (VF)0.0f), (VF)steps);
+    VF rounded = (pos - 0.5f) + ROUND_MAGIC;
+    VF fi = fmin(rounded - ROUND_MAGIC, (VF)(steps - 1.0f));
     *frac = pos - fi;
-    return VI_OF_VF(fi);
+    return BITS_OF_VF(fi + ROUND_MAGIC) - ROUND_MAGIC_BITS;
 }
 
 DEVFN RGB op_lut1d(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
@@ -53,8 +55,8 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
     VF f_max = SEL(r_max, fr, SEL(g_max, fg, fb));
     VF f_min = SEL(b_min, fb, SEL(g_min, fg, fr));
     VF f_mid = fr + fg + fb - f_max - f_min;
-    VI step_max = VI_OF_VF(SEL(r_max, (float)(n * n), SEL(g_max, (float)n, 1.0f)));
-    VI step_min = VI_OF_VF(SEL(b_min, 1.0f, SEL(g_min, (float)n, (float)(n * n))));
+    VI step_max = SELI(r_max, n * n, SELI(g_max, n, 1));
+    VI step_min = SELI(b_min, 1, SELI(g_min, n, n * n));
     VI top = base + (n * n + n + 1);
     RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
     RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
