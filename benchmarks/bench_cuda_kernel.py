@@ -34,6 +34,7 @@ VARIANTS = {  # name: (NVRTC options, block)
     "block 128x1": (NVRTC_OPTIONS, (128, 1, 1)),
     "block 256x1": (NVRTC_OPTIONS, (256, 1, 1)),
     "block 32x4": (NVRTC_OPTIONS, (32, 4, 1)),
+    "maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK),
     "maxrregcount 40": ((*NVRTC_OPTIONS, "--maxrregcount=40"), BLOCK),
     "maxrregcount 32": ((*NVRTC_OPTIONS, "--maxrregcount=32"), BLOCK),
     # experiments on the 3D LUT's corner loads (source edited here; tables repacked below)

@@ -1,28 +1,30 @@
 /* lut.h: 1D LUTs, 3D LUTs (tetrahedral and trilinear) and the ASC CDL v1.2 on display
  * values (device side of render/ops/lut.py, render/ops/cdl.py via render/ops/lut_steps.py).
- * LUT p = [domain_min rgb, size - 1, domain_max - domain_min rgb, size, domain_max rgb];
+ * LUT p = [domain_min rgb, top, (size - 1) / (domain_max - domain_min) rgb, size], where
+ * top = (size - 1) * (1 - 2^-20), the highest grid position used (see lut_index);
  * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
  * channel zero (see render/ops/lut_steps.py).
  */
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
 
-/* position of v in the LUT's sample grid (v clamped to lo..hi, NaN -> lo): lower index
- * (0..size-2) and fraction. The index is floor(pos) through ROUND_MAGIC; at an exact grid
- * point it may be the one below with fraction 1, which interpolates to the same value. */
-DEVFN VI lut_index(VF v, float lo, float hi, float steps, float span, VF* frac) {
-    VF pos = fmin(fmax((v - lo) * (steps / span), (VF)0.0f), (VF)steps);
+/* position of v in the LUT's sample grid (v clamped to the domain, NaN -> its minimum): lower
+ * index (0..size-2) and fraction. Positions stop at `top`, 2^-20 of the grid under the last
+ * point (an output difference under 1e-6), so that the lower index never needs clamping.
+ * The index is floor(pos) through ROUND_MAGIC; at an exact grid point it may be the point
+ * below with fraction 1, which interpolates to the same value. */
+DEVFN VI lut_index(VF v, float lo, float scale, float top, VF* frac) {
+    VF pos = fmin(fmax(v * scale - lo * scale, (VF)0.0f), (VF)top);
     VF rounded = (pos - 0.5f) + ROUND_MAGIC;
-    VF fi = fmin(rounded - ROUND_MAGIC, (VF)(steps - 1.0f));
-    *frac = pos - fi;
-    return BITS_OF_VF(fi + ROUND_MAGIC) - ROUND_MAGIC_BITS;
+    *frac = pos - (rounded - ROUND_MAGIC);
+    return BITS_OF_VF(rounded) - ROUND_MAGIC_BITS;
 }
 
 DEVFN RGB op_lut1d(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     VF fr, fg, fb;
-    VI ir = 3 * lut_index(c.r, p[0], p[8], p[3], p[4], &fr);
-    VI ig = 3 * lut_index(c.g, p[1], p[9], p[3], p[5], &fg) + 1;
-    VI ib = 3 * lut_index(c.b, p[2], p[10], p[3], p[6], &fb) + 2;
+    VI ir = 3 * lut_index(c.r, p[0], p[4], p[3], &fr);
+    VI ig = 3 * lut_index(c.g, p[1], p[5], p[3], &fg) + 1;
+    VI ib = 3 * lut_index(c.b, p[2], p[6], p[3], &fb) + 2;
     VF r0 = GATHER(t, ir), g0 = GATHER(t, ig), b0 = GATHER(t, ib);
     return rgb(r0 + (GATHER(t, ir + 3) - r0) * fr, g0 + (GATHER(t, ig + 3) - g0) * fg,
                b0 + (GATHER(t, ib + 3) - b0) * fb);
@@ -46,8 +48,8 @@ DEVFN RGB lut3d_corner(const float* t, VI k) {  /* one 16-byte load per corner a
 DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     int n = (int)p[7];
     VF fr, fg, fb;
-    VI base = lut_index(c.r, p[0], p[8], p[3], p[4], &fr) * (n * n) + lut_index(c.g, p[1], p[9], p[3], p[5], &fg) * n +
-              lut_index(c.b, p[2], p[10], p[3], p[6], &fb);
+    VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
+              lut_index(c.b, p[2], p[6], p[3], &fb);
     VI r_max = (fr >= fg) & (fr >= fb);
     VI g_max = !r_max & (fg >= fb);
     VI b_min = (fb <= fg) & (fb <= fr);
@@ -74,8 +76,8 @@ DEVFN RGB lerp_rgb(RGB a, RGB b, VF f) {
 DEVFN RGB op_lut3d_trilinear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     int n = (int)p[7];
     VF fr, fg, fb;
-    VI base = lut_index(c.r, p[0], p[8], p[3], p[4], &fr) * (n * n) + lut_index(c.g, p[1], p[9], p[3], p[5], &fg) * n +
-              lut_index(c.b, p[2], p[10], p[3], p[6], &fb);
+    VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
+              lut_index(c.b, p[2], p[6], p[3], &fb);
     VI up = base + n * n;
     RGB b0 = lerp_rgb(lut3d_corner(t, base), lut3d_corner(t, base + 1), fb);
     RGB b1 = lerp_rgb(lut3d_corner(t, base + n), lut3d_corner(t, base + n + 1), fb);

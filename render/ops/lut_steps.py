@@ -19,9 +19,11 @@ from render.ops.lut import Lut1D, Lut3D
 
 
 def _domain_params(lut, size: int) -> np.ndarray:
-    lo = np.asarray(lut.domain_min, np.float32)
-    hi = np.asarray(lut.domain_max, np.float32)
-    return as_f32([lo, [size - 1], hi - lo, [size], hi])
+    """[domain_min rgb, top, grid steps per unit rgb, size] (kernels/lut.h)."""
+    lo = np.asarray(lut.domain_min, np.float64)
+    hi = np.asarray(lut.domain_max, np.float64)
+    steps = size - 1
+    return as_f32([lo, [steps * (1 - 2.0 ** -20)], steps / (hi - lo), [size]])
 
 
 @dataclass(frozen=True, eq=False)
