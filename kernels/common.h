@@ -65,7 +65,7 @@ struct VU { uint v[4]; __device__ VU() {} __device__ VU(uint x) { FOR_LANES v[j]
 LANEWISE_OP(VF, float, VF, +) LANEWISE_OP(VF, float, VF, -) LANEWISE_OP(VF, float, VF, *)
 LANEWISE_OP(VF, float, VF, /)
 LANEWISE_OP(VF, float, VI, <) LANEWISE_OP(VF, float, VI, >) LANEWISE_OP(VF, float, VI, <=)
-LANEWISE_OP(VF, float, VI, >=)
+LANEWISE_OP(VF, float, VI, >=) LANEWISE_OP(VF, float, VI, ==)
 LANEWISE_OP(VI, int, VI, +) LANEWISE_OP(VI, int, VI, -) LANEWISE_OP(VI, int, VI, *)
 LANEWISE_OP(VI, int, VI, &) LANEWISE_OP(VI, int, VI, |) LANEWISE_OP(VI, int, VI, >>) LANEWISE_OP(VI, int, VI, <<)
 LANEWISE_OP(VU, uint, VU, +) LANEWISE_OP(VU, uint, VU, *) LANEWISE_OP(VU, uint, VU, &)
@@ -109,9 +109,10 @@ DEVFN VF clamp01(VF v) { VF r; FOR_LANES r.v[j] = __saturatef(v.v[j]); return r;
 #endif
 DEVFN VF vmax(VF a, VF b) { return fmax(a, b); }
 DEVFN VF vmin(VF a, VF b) { return fmin(a, b); }
-/* edges e0 != e1 are uniform scalars: one reciprocal per call, a multiply per lane */
+/* edges e0 != e1 are uniform scalars: one reciprocal per call, a multiply-add per lane */
 DEVFN VF smoothstepv(float e0, float e1, VF v) {
-    VF t = clamp01((v - e0) * (1.0f / (e1 - e0)));
+    float k = 1.0f / (e1 - e0);
+    VF t = clamp01(v * k - e0 * k);
     return t * t * (3.0f - 2.0f * t);
 }
 /* Rec.709 / sRGB luma weights (ITU-R BT.709-6 item 3.2). */

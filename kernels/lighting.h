@@ -5,9 +5,9 @@
 
 /* p = [amount, start radius, end radius, x aspect, 1 / corner distance] */
 DEVFN RGB op_vignette(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    VF dx = (px.u - 0.5f) * 2.0f * p[3];
-    VF dy = (px.v - 0.5f) * 2.0f;
-    VF d = sqrt(dx * dx + dy * dy) * p[4];
+    float sx = 2.0f * p[3] * p[4], sy = 2.0f * p[4];  /* (u - 0.5) * 2 * aspect / corner distance */
+    VF dx = px.u * sx - 0.5f * sx, dy = px.v * sy - 0.5f * sy;
+    VF d = sqrt(dx * dx + dy * dy);
     VF g = 1.0f - p[0] * smoothstepv(p[1], p[2], d);
     return rgb(c.r * g, c.g * g, c.b * g);
 }

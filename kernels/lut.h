@@ -50,15 +50,11 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
     VF fr, fg, fb;
     VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
               lut_index(c.b, p[2], p[6], p[3], &fb);
-    VI r_max = (fr >= fg) & (fr >= fb);
-    VI g_max = !r_max & (fg >= fb);
-    VI b_min = (fb <= fg) & (fb <= fr);
-    VI g_min = !b_min & (fg <= fr);
-    VF f_max = SEL(r_max, fr, SEL(g_max, fg, fb));
-    VF f_min = SEL(b_min, fb, SEL(g_min, fg, fr));
+    /* ties go to r, then g, for the largest fraction; to b, then g, for the smallest */
+    VF f_max = fmax(fr, fmax(fg, fb)), f_min = fmin(fb, fmin(fg, fr));
     VF f_mid = fr + fg + fb - f_max - f_min;
-    VI step_max = SELI(r_max, n * n, SELI(g_max, n, 1));
-    VI step_min = SELI(b_min, 1, SELI(g_min, n, n * n));
+    VI step_max = SELI(fr == f_max, n * n, SELI(fg == f_max, n, 1));
+    VI step_min = SELI(fb == f_min, 1, SELI(fg == f_min, n, n * n));
     VI top = base + (n * n + n + 1);
     RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
     RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
