@@ -17,7 +17,7 @@ from render.errors import MoodgradeError
 from render.ops.base import FrameContext
 from render.ops.plan import BlurPass, build_plan, pack
 
-BLOCK = (32, 8, 1)
+BLOCK = (32, 4, 1)  # measured on an H100 against 32x8, 64x4, 128x1, 256x1 (benchmarks/NOTES.md)
 LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
 # fast maths: approximate division and square root (2 ulp), denormals flushed; NaN handling
 # is unchanged, and the agreement bounds (1 code value, 1e-4 in float) hold with room to spare

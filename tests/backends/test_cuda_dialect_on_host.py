@@ -23,14 +23,14 @@ from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
 
 CXX = shutil.which("g++") or shutil.which("clang++")
 
-SHIM = """
+SHIM = f"#define BX {BLOCK[0]}\n#define BY {BLOCK[1]}\n" + """
 #include <cmath>
 #include <cstring>
 #include <algorithm>
 using namespace std;
 struct Dim3 { unsigned x, y, z; };
 struct alignas(16) float4 { float x, y, z, w; };
-static Dim3 blockIdx, threadIdx, blockDim = {32, 8, 1};
+static Dim3 blockIdx, threadIdx, blockDim = {BX, BY, 1};
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -44,7 +44,7 @@ static inline float __saturatef(float x) { return x > 0.0f ? (x < 1.0f ? x : 1.0
 LAUNCH = """
 extern "C" void launch_{name}({params}, int gx, int gy) {{
     for (unsigned by = 0; by < (unsigned)gy; ++by) for (unsigned bx = 0; bx < (unsigned)gx; ++bx)
-    for (unsigned ty = 0; ty < 8; ++ty) for (unsigned tx = 0; tx < 32; ++tx) {{
+    for (unsigned ty = 0; ty < BY; ++ty) for (unsigned tx = 0; tx < BX; ++tx) {{
         blockIdx.x = bx; blockIdx.y = by; threadIdx.x = tx; threadIdx.y = ty;
         {name}({args});
     }}
