@@ -109,7 +109,7 @@ def main() -> None:
     frames = load_frames(4, SIZES[args.size])
     h, w = frames[0].shape[:2]
     grade = colour_grade()
-    plan = build_plan(grade)
+    plan = build_plan(grade, "u8")
     packed = pack(plan, FrameContext(w, h, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
     assert CORNER_LOAD in source, "kernels/lut.h changed: update CORNER_LOAD"

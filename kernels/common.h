@@ -185,6 +185,14 @@ DEVFN RGB rgb_from_linear(RGB c) { return rgb(FROM_LINEAR(c.r), FROM_LINEAR(c.g)
 DEVFN RGB op_to_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) { return rgb_to_linear(c); }
 DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) { return rgb_from_linear(c); }
 
+/* the leading per-channel ops of the first pass on 8-bit frames, baked per frame into their
+ * results for the 256 codes: t = [r 256][g 256][b 256] (CodeTable in render/ops/plan.py);
+ * c holds code / 255 as loaded, so c * 255 rounds back to the code exactly */
+DEVFN VI u8_code(VF v) { return BITS_OF_VF(v * 255.0f + ROUND_MAGIC) - ROUND_MAGIC_BITS; }
+DEVFN RGB op_code_table(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(GATHER(t, u8_code(c.r)), GATHER(t, u8_code(c.g) + 256), GATHER(t, u8_code(c.b) + 512));
+}
+
 /* ---- soft elliptical masks: e = (cx, cy, rx, ry, angle_rad, feather) in 0..1 frame units ---- */
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];

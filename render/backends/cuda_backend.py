@@ -91,7 +91,7 @@ class CudaBackend:
         cp = self._cp
         kind = frame_kind(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade)
+        plan = build_plan(grade, kind)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         mod = self._module(program_key(plan, packed, kind, transfer),

@@ -102,7 +102,7 @@ class OpenCLBackend:
         kind = frame_kind(frame)
         frame = np.ascontiguousarray(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade)
+        plan = build_plan(grade, kind)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         key = program_key(plan, packed, kind, transfer)

@@ -25,6 +25,7 @@ from render.emotion.fusion import EMOTION_VALENCE_AROUSAL
 from render.emotion.labels import EMOTIONS
 from render.emotion.timeline import MoodTimeline
 from render.looks.preset import Preset, op_key
+from render.ops.colour import Exposure, WhiteBalance
 from render.ops.focus import DepthOfField
 from render.ops.lighting import Relight, RelightRegion
 from render.ops.regions import Ellipse
@@ -32,6 +33,7 @@ from render.ops.regions import Ellipse
 FACE_SMOOTHING_S = 0.5     # face positions are averaged over this window within a shot
 FACE_LIGHT_SCALE = 1.3     # the relit ellipse's radii, relative to half the face box
 FACE_FOCUS_SCALE = 2.2     # the in-focus ellipse's radii (head and shoulders)
+SCENE_GAINS = (Exposure, WhiteBalance)  # look ops that are linear-light gains, as the face relight is
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,14 @@ class GradeSchedule:
         if not self.faces:
             return tuple(ops)
         relight, focus = self._face_ops(i)
-        # Relight the scene light before the look (and beside its linear-light ops, which saves a
-        # transfer-function round trip); depth of field last, on the finished picture.
-        return (relight, *ops, focus)
+        # Relight the scene light before the look, after the look's leading exposure and white
+        # balance (gains in linear light, as the relight's: the order does not change the
+        # result, and those gains stay in the run that 8-bit frames bake into a table, see
+        # render.ops.plan.CodeTable); depth of field last, on the finished picture.
+        k = 0
+        while k < len(ops) and isinstance(ops[k], SCENE_GAINS):
+            k += 1
+        return (*ops[:k], relight, *ops[k:], focus)
 
     def _face_ops(self, i: int) -> tuple:
         box = self.face_box[i]

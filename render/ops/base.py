@@ -90,13 +90,16 @@ class PixelOp(Op):
     domain: ClassVar[str] = DISPLAY
     device_function: ClassVar[str] = ""  # RGB f(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px)
     kernel_source: ClassVar[str] = ""  # file in kernels/ holding device_function
+    # each output channel depends only on the same input channel (not on the pixel's place or
+    # the other channels): a run of such ops on 8-bit input can be baked into a table of codes
+    per_channel: ClassVar[bool] = False
 
     def params(self, ctx: FrameContext) -> np.ndarray:
         """Per-frame parameters handed to the device function (float32, fixed length)."""
         return np.zeros(0, np.float32)
 
-    def table(self) -> np.ndarray:
-        """Lookup data (float32, 1-D, length fixed by the structure); empty by default."""
+    def table(self, ctx: FrameContext) -> np.ndarray:
+        """Lookup data for this frame (float32, 1-D, length fixed by the structure); empty by default."""
         return np.zeros(0, np.float32)
 
     def apply_reference(self, rgb: np.ndarray, ctx: FrameContext) -> np.ndarray:

@@ -36,6 +36,7 @@ class Exposure(PixelOp):
     domain = LINEAR
     device_function = "op_exposure"
     kernel_source = "colour.h"
+    per_channel = True
 
     def is_identity(self) -> bool:
         return self.exposure_ev == 0.0
@@ -98,6 +99,7 @@ class WhiteBalance(PixelOp):
     domain = LINEAR
     device_function = "op_white_balance"
     kernel_source = "colour.h"
+    per_channel = True
 
     def is_identity(self) -> bool:
         return self.temperature_k == 6504.0 and self.tint == 0.0
@@ -141,6 +143,7 @@ class LiftGammaGain(PixelOp):
     domain = DISPLAY
     device_function = "op_lift_gamma_gain"
     kernel_source = "colour.h"
+    per_channel = True
 
     def __post_init__(self):
         for n in ("lift", "gamma", "gain", "offset"):
@@ -172,6 +175,7 @@ class Contrast(PixelOp):
     domain = DISPLAY
     device_function = "op_contrast"
     kernel_source = "colour.h"
+    per_channel = True
 
     def is_identity(self) -> bool:
         return self.contrast == 1.0
@@ -364,6 +368,7 @@ class Curves(PixelOp):
     domain = DISPLAY
     device_function = "op_curves"
     kernel_source = "colour.h"
+    per_channel = True
 
     def __post_init__(self):
         from render.errors import MoodgradeError
@@ -384,7 +389,7 @@ class Curves(PixelOp):
     def is_identity(self) -> bool:
         return all(getattr(self, n) == IDENTITY_CURVE for n in ("master", "red", "green", "blue"))
 
-    def table(self):
+    def table(self, ctx=None):
         return _curve_table(self.master, self.red, self.green, self.blue)
 
     def apply_reference(self, rgb, ctx):

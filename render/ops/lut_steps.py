@@ -32,6 +32,7 @@ class Lut1DStep(PixelOp):
     domain = DISPLAY
     device_function = "op_lut1d"
     kernel_source = "lut.h"
+    per_channel = True
 
     def structure(self):
         return ("Lut1D", self.lut.size)
@@ -39,7 +40,7 @@ class Lut1DStep(PixelOp):
     def params(self, ctx):
         return _domain_params(self.lut, self.lut.size)
 
-    def table(self):
+    def table(self, ctx=None):
         return np.ascontiguousarray(self.lut.table, np.float32).ravel()
 
     def apply_reference(self, rgb, ctx):
@@ -62,7 +63,7 @@ class Lut3DStep(PixelOp):
     def params(self, ctx):
         return _domain_params(self.lut, self.lut.size)
 
-    def table(self):
+    def table(self, ctx=None):
         """(N, N, N, 4) float32, the 4th channel zero: one aligned 16-byte load per corner on GPUs."""
         return _padded_table(self.lut)
 

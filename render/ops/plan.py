@@ -31,6 +31,7 @@ class ToLinear(PixelOp):
 
     device_function = "op_to_linear"
     kernel_source = "common.h"
+    per_channel = True
 
     def apply_reference(self, rgb, ctx):
         return to_linear(rgb, ctx.transfer)
@@ -42,6 +43,7 @@ class FromLinear(PixelOp):
 
     device_function = "op_from_linear"
     kernel_source = "common.h"
+    per_channel = True
 
     def apply_reference(self, rgb, ctx):
         return from_linear(rgb, ctx.transfer)
@@ -60,6 +62,45 @@ class BloomBright(PixelOp):
 
     def apply_reference(self, rgb, ctx):
         return self.bloom.bright_reference(rgb, ctx)
+
+
+@dataclass(frozen=True)
+class CodeTable(PixelOp):
+    """A run of per-channel ops at the start of the first pass on 8-bit frames, baked per frame
+    into a table of their results for the 256 codes: three lookups a pixel instead of the ops
+    (a linear-light exposure costs two transfer functions a channel). The table is made by the
+    ops' own references on exactly the values an 8-bit frame loads as, so it agrees with them.
+    """
+
+    steps: tuple[PixelOp, ...] = ()
+    device_function = "op_code_table"
+    kernel_source = "common.h"
+
+    def structure(self):
+        return ("CodeTable",)
+
+    def table(self, ctx):
+        codes = np.arange(256, dtype=np.float32) / np.float32(255)  # as frames.load_reference
+        rgb = np.repeat(codes[None, :, None], 3, axis=2)
+        rgb = self.apply_reference(rgb, ctx)
+        return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
+
+    def apply_reference(self, rgb, ctx):
+        for step in self.steps:
+            rgb = step.apply_reference(rgb, ctx).astype(np.float32)
+        return rgb
+
+
+def _bake_codes(steps: tuple[PixelOp, ...]) -> tuple[PixelOp, ...]:
+    """Steps with their leading per-channel run as one CodeTable, where that saves work: the run
+    holds a transfer function or more than one op (a lone contrast is cheaper than lookups)."""
+    n = 0
+    while n < len(steps) and steps[n].per_channel:
+        n += 1
+    run = steps[:n]
+    if n == 0 or (n == 1 and not isinstance(run[0], (ToLinear, FromLinear))):
+        return steps
+    return (CodeTable(steps=run), *steps[n:])
 
 
 @dataclass(frozen=True)
@@ -113,8 +154,10 @@ def _with_domains(ops: list[PixelOp]) -> tuple[PixelOp, ...]:
     return tuple(steps)
 
 
-def build_plan(grade) -> Plan:
-    """Plan the passes of ``grade`` (a tuple of ops, applied in order)."""
+def build_plan(grade, frame_kind: str | None = None) -> Plan:
+    """Plan the passes of ``grade`` (a tuple of ops, applied in order) for frames of
+    ``frame_kind`` ("u8", "u16", "f32"; None: any). On "u8" the leading per-channel ops of the
+    first pass become a CodeTable (device backends; the NumPy reference runs the ops)."""
     ops = [_device_op(op) for op in grade]
     ops = [op for op in ops if not op.is_identity()]
     # stages: (neighbourhood op or None, following per-pixel ops)
@@ -128,6 +171,8 @@ def build_plan(grade) -> Plan:
     for n, (nop, pixel_ops) in enumerate(stages):
         dst = "output" if n == len(stages) - 1 else f"s{n % 2}"
         steps = _with_domains(pixel_ops)
+        if n == 0 and frame_kind == "u8":
+            steps = _bake_codes(steps)
         if nop is None:
             passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps))
         else:
@@ -178,7 +223,7 @@ def pack(plan: Plan, ctx: FrameContext) -> Packed:
             params.append(a)
         step_offsets = []
         for s in p.steps:
-            a, t = s.params(ctx), s.table()
+            a, t = s.params(ctx), s.table(ctx)
             if t_len % 4:  # every table starts 16-byte aligned (vector loads on GPUs)
                 tables.append(np.zeros(4 - t_len % 4, np.float32))
                 t_len += 4 - t_len % 4

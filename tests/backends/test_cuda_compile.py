@@ -24,10 +24,9 @@ def _programs():
     grades["fused_chain"] = FUSED_CHAIN
     grades["empty"] = ()
     for name, grade in grades.items():
-        plan = build_plan(grade)
-        packed = pack(plan, ctx)
         for kind in ("u8", "u16", "f32") if name in ("fused_chain", "empty") else ("u8",):
-            yield f"{name}_{kind}", program_source(plan, packed, kind, "bt709")
+            plan = build_plan(grade, kind)
+            yield f"{name}_{kind}", program_source(plan, pack(plan, ctx), kind, "bt709")
     plan = build_plan(FUSED_CHAIN)
     yield "fused_chain_srgb", program_source(plan, pack(plan, ctx), "u16", "srgb")
 

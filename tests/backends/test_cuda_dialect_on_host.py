@@ -60,7 +60,7 @@ def _launcher(name, types):
 def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     kind = frame_kind(frame)
     h, w = frame.shape[:2]
-    plan = build_plan(grade)
+    plan = build_plan(grade, kind)
     packed = pack(plan, FrameContext(w, h, frame_index))
     source = SHIM + program_source(plan, packed, kind, "bt709").replace('extern "C" __global__', 'extern "C"')
     blur_types = ["const float*", "float*", "int", "int", "const float*", "int"]

@@ -7,14 +7,15 @@ import dataclasses
 import numpy as np
 import pytest
 
+from render.backends.frames import load_reference
 from render.backends.numpy_backend import NumpyBackend
 from render.errors import MoodgradeError
-from render.ops.base import NeighbourhoodOp, PixelOp
+from render.ops.base import FrameContext, NeighbourhoodOp, PixelOp
 from render.ops.cdl import CDL
-from render.ops.colour import Curves, Exposure, FilmGrain, LiftGammaGain, WhiteBalance
+from render.ops.colour import Contrast, Curves, Exposure, FilmGrain, LiftGammaGain, WhiteBalance
 from render.ops.focus import Unsharp
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
-from render.ops.plan import build_plan
+from render.ops.plan import CodeTable, FromLinear, ToLinear, build_plan
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
 
 IDENTITY = [type(op)() for op in OP_EXAMPLES.values() if isinstance(op, (PixelOp, NeighbourhoodOp))]
@@ -72,3 +73,20 @@ def test_plan_converts_domains_only_where_needed():
     names = [type(s).__name__ for s in plan.passes[0].steps]
     assert names == ["ToLinear", "Exposure", "WhiteBalance", "FromLinear", "Curves", "ToLinear",
                      "HighlightRolloff", "FromLinear"]
+
+
+def test_leading_per_channel_ops_on_8bit_frames_become_one_table_of_codes():
+    exposure, contrast, vignette = Exposure(exposure_ev=0.5), Contrast(contrast=1.2), Vignette(amount=0.3)
+    steps = build_plan((exposure, contrast, vignette), "u8").passes[0].steps
+    assert isinstance(steps[0], CodeTable)
+    assert [type(s) for s in steps[0].steps] == [ToLinear, Exposure, FromLinear, Contrast]
+    assert [type(s) for s in steps[1:]] == [Vignette]
+    # the table is the ops' reference on exactly what each 8-bit code loads as
+    codes = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    ctx = FrameContext(256, 1)
+    want = steps[0].apply_reference(load_reference(codes), ctx)[0]
+    assert np.array_equal(steps[0].table(ctx).reshape(3, 256).T, want)
+    # not on other frame kinds, not for a lone cheap op, not after an op that depends on the pixel's place
+    for grade, kind in (((exposure,), "f32"), ((exposure,), "u16"), ((contrast, vignette), "u8"),
+                        ((vignette, exposure), "u8")):
+        assert not any(isinstance(s, CodeTable) for s in build_plan(grade, kind).passes[0].steps)
