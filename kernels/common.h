@@ -37,6 +37,7 @@ typedef uint8 VU;
 #define VSTORE(v, p) vstore8(v, 0, p)
 #define SEL(cond, a, b) select((VF)(b), (VF)(a), (cond))
 #define SELI(cond, a, b) select((VI)(b), (VI)(a), (cond))
+#define ANY_LANE(cond) any(cond)
 #define GATHER(t, i) ((VF)((t)[(i).s0], (t)[(i).s1], (t)[(i).s2], (t)[(i).s3], \
                            (t)[(i).s4], (t)[(i).s5], (t)[(i).s6], (t)[(i).s7]))
 #define LANE_OFFSETS ((VI)(0, 1, 2, 3, 4, 5, 6, 7))
@@ -65,7 +66,7 @@ struct VU { uint v[4]; __device__ VU() {} __device__ VU(uint x) { FOR_LANES v[j]
 LANEWISE_OP(VF, float, VF, +) LANEWISE_OP(VF, float, VF, -) LANEWISE_OP(VF, float, VF, *)
 LANEWISE_OP(VF, float, VF, /)
 LANEWISE_OP(VF, float, VI, <) LANEWISE_OP(VF, float, VI, >) LANEWISE_OP(VF, float, VI, <=)
-LANEWISE_OP(VF, float, VI, >=) LANEWISE_OP(VF, float, VI, ==)
+LANEWISE_OP(VF, float, VI, >=) LANEWISE_OP(VF, float, VI, ==) LANEWISE_OP(VF, float, VI, !=)
 LANEWISE_OP(VI, int, VI, +) LANEWISE_OP(VI, int, VI, -) LANEWISE_OP(VI, int, VI, *)
 LANEWISE_OP(VI, int, VI, &) LANEWISE_OP(VI, int, VI, |) LANEWISE_OP(VI, int, VI, >>) LANEWISE_OP(VI, int, VI, <<)
 LANEWISE_OP(VU, uint, VU, +) LANEWISE_OP(VU, uint, VU, *) LANEWISE_OP(VU, uint, VU, &)
@@ -80,6 +81,7 @@ LANEWISE_FN1(floor, floorf) LANEWISE_FN1(sqrt, sqrtf) LANEWISE_FN1(fabs, fabsf)
 LANEWISE_FN2(fmin, fminf) LANEWISE_FN2(fmax, fmaxf)
 DEVFN VF vsel(VI c, VF a, VF b) { VF r; FOR_LANES r.v[j] = c.v[j] ? a.v[j] : b.v[j]; return r; }
 DEVFN VI vseli(VI c, VI a, VI b) { VI r; FOR_LANES r.v[j] = c.v[j] ? a.v[j] : b.v[j]; return r; }
+DEVFN bool any_lane(VI c) { bool r = false; FOR_LANES r = r || c.v[j]; return r; }
 DEVFN VF VF_OF_VU(VU a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
 DEVFN VF VF_OF_VI(VI a) { VF r; FOR_LANES r.v[j] = (float)a.v[j]; return r; }
 DEVFN VI VI_OF_VF(VF a) { VI r; FOR_LANES r.v[j] = (int)a.v[j]; return r; }
@@ -89,6 +91,7 @@ DEVFN VF VF_OF_BITS(VI a) { VF r; FOR_LANES r.v[j] = __int_as_float(a.v[j]); ret
 DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; return r; }
 #define SEL(cond, a, b) vsel((cond), (VF)(a), (VF)(b))
 #define SELI(cond, a, b) vseli((cond), (VI)(a), (VI)(b))
+#define ANY_LANE(cond) any_lane(cond)
 #define GATHER(t, i) gather((t), (i))
 #define LANE_OFFSETS VI(0, 1, 2, 3)
 #ifndef RESTRICT

@@ -21,7 +21,9 @@ DEVFN RGB op_highlight_rolloff(RGB c, CONSTANT const float* p, GLOBAL const floa
     return rgb(c.r * s, c.g * s, c.b * s);
 }
 
-/* p = [count, 8 x (cx, cy, rx, ry, angle_rad, feather, exposure_ev, warmth)] */
+/* display values in and out, relit in linear light; pixels that no region reaches are left as
+ * they are (the reference's transfer round trip differs from them by about 1e-7)
+ * p = [count, 8 x (cx, cy, rx, ry, angle_rad, feather, exposure_ev, warmth)] */
 DEVFN RGB op_relight(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     int n = (int)p[0];
     VF ev = (VF)0.0f, warm = (VF)0.0f;
@@ -31,8 +33,10 @@ DEVFN RGB op_relight(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixe
         ev = ev + m * e[6];
         warm = warm + m * e[7];
     }
+    if (!ANY_LANE((ev != 0.0f) | (warm != 0.0f))) return c;
     VF g = exp2v(ev);
-    return rgb(c.r * (g * (1.0f + 0.2f * warm)), c.g * g, c.b * (g * (1.0f - 0.2f * warm)));
+    RGB l = rgb_to_linear(c);
+    return rgb_from_linear(rgb(l.r * (g * (1.0f + 0.2f * warm)), l.g * g, l.b * (g * (1.0f - 0.2f * warm))));
 }
 
 /* bloom bright pass, display values in, linear light out: p = [threshold, strength] */

@@ -113,6 +113,8 @@ class MediaSink:
         cc.time_base = video.time_base
         options = {}
         if s.codec in ("libx264", "libx265"):
+            # frame threads, as the ffmpeg tool's default (PyAV's slice threads encode slower and worse)
+            cc.thread_type = "AUTO"
             options["preset"] = s.speed_preset
             if s.bitrate_bps:
                 cc.bit_rate = s.bitrate_bps

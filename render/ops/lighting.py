@@ -113,6 +113,9 @@ class Relight(PixelOp):
     """Regional relight in linear light: inside each soft ellipse (at most 8), add
     ``exposure_ev`` stops and ``warmth`` (gains r * (1 + 0.2 w), b * (1 - 0.2 w)),
     weighted by the mask; overlapping regions add up.
+
+    Display values in and out: the op linearises the picture itself, so that the devices
+    can leave the pixels no region reaches untouched (no transfer-function round trip).
     """
 
     regions: tuple[RelightRegion, ...] = ()
@@ -122,7 +125,7 @@ class Relight(PixelOp):
         check_regions(self.name, "regions", self.regions)
 
     name = "relight"
-    domain = LINEAR
+    domain = DISPLAY
     device_function = "op_relight"
     kernel_source = "lighting.h"
 
@@ -143,7 +146,7 @@ class Relight(PixelOp):
             warm = warm + m * rec[7]
         g = np.exp2(ev)
         gains = np.stack([g * (F(1) + F(0.2) * warm), g, g * (F(1) - F(0.2) * warm)], axis=-1)
-        return rgb * gains
+        return from_linear(to_linear(rgb, ctx.transfer) * gains, ctx.transfer)
 
 
 @dataclass(frozen=True)

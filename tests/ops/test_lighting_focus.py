@@ -8,6 +8,7 @@ from render.ops.base import FrameContext, gaussian_weights
 from render.ops.focus import DepthOfField, GaussianBlur, Unsharp
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.regions import Ellipse
+from render.ops.transfer import to_linear
 
 
 def grey(h=54, w=96, v=0.5):
@@ -67,9 +68,11 @@ def test_highlight_rolloff_compresses_above_the_knee_only():
 def test_relight_adds_exposure_inside_the_region():
     op = Relight(regions=(RelightRegion(center_x=0.5, center_y=0.5, radius_x=0.3, radius_y=0.3,
                                         feather=0.5, exposure_ev=1.0),))
-    lin = grey(v=0.2)
-    out = op.apply_reference(lin, FrameContext(96, 54))
-    assert out[27, 48, 1] == pytest.approx(0.4) and out[0, 0, 1] == pytest.approx(0.2)
+    display = grey(v=0.2)
+    out = op.apply_reference(display, FrameContext(96, 54))   # display values in and out, relit in linear light
+    lin = to_linear(out, "bt709")
+    assert lin[27, 48, 1] == pytest.approx(2 * float(to_linear(np.float32(0.2), "bt709")), rel=1e-5)
+    assert out[0, 0, 1] == pytest.approx(0.2, abs=1e-6)
 
 
 def test_bloom_leaves_dark_frames_alone_and_brightens_around_highlights():
