@@ -43,7 +43,16 @@ VARIANTS = {  # name: (NVRTC options, block)
     "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
     "LUT as RGBA16 (8 B)": (NVRTC_OPTIONS, BLOCK),
     "LUT as RGB10 (4 B)": (NVRTC_OPTIONS, BLOCK),
+    "parameters in __constant__ memory": (NVRTC_OPTIONS, BLOCK),
 }
+PARAM_ARG = "CONSTANT const float* RESTRICT P,"
+KERNEL_START = "    int x0 = GID_X * LANES, y = GID_Y;"
+
+
+def constant_params_source(source: str, count: int) -> str:
+    """The program with P read from a __constant__ array (uniform operands, no global loads)."""
+    return (f"__constant__ float P_CONST[{count}];\n" + source.replace(PARAM_ARG, "CONSTANT const float* P_unused,")
+            .replace(KERNEL_START, "    const float* P = P_CONST;\n" + KERNEL_START))
 CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
 CORNER_EXPERIMENTS = {
     "LUT corners computed, no loads": "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);",
@@ -112,7 +121,8 @@ def main() -> None:
     plan = build_plan(grade, "u8")
     packed = pack(plan, FrameContext(w, h, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
-    assert CORNER_LOAD in source, "kernels/lut.h changed: update CORNER_LOAD"
+    assert CORNER_LOAD in source and PARAM_ARG in source and KERNEL_START in source, \
+        "kernels or codegen changed: update the experiments' source edits"
     want = backend.apply(frames[0], grade)
     inputs = [cp.asarray(f) for f in frames]
     outputs = [cp.empty_like(x) for x in inputs]
@@ -127,8 +137,12 @@ def main() -> None:
     for name in args.variants or VARIANTS:
         options, block = VARIANTS[name]
         code = source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
+        if name == "parameters in __constant__ memory":
+            code = constant_params_source(source, len(packed.params))
         modules.append(cp.RawModule(code=code, options=options))  # the module must outlive its kernel
         kernel = modules[-1].get_function("pass0")
+        if name == "parameters in __constant__ memory":
+            modules[-1].get_global("P_CONST").copy_from_host(packed.params.ctypes.data, packed.params.nbytes)
         table = cp.asarray(repacked_table(name, packed.tables))
         threads_x = (w + LANES - 1) // LANES
         grid = ((threads_x + block[0] - 1) // block[0], (h + block[1] - 1) // block[1], 1)
