@@ -41,6 +41,7 @@ def make_process(recipe: GradeRecipe) -> ProcessFn:
     backend = select_backend(recipe.backend)
 
     def process(frame: VideoFrame):
-        return backend.apply(frame.rgb, recipe.ops_at(frame.index), frame_index=frame.index)
+        return backend.apply(frame.rgb, recipe.ops_at(frame.index), frame_index=frame.index,
+                             transfer=frame.transfer)
 
     return process

@@ -75,3 +75,18 @@ def test_failed_render_leaves_no_output(make_clip, tmp_path):
     with pytest.raises(RuntimeError):
         render_file(src, tmp_path / "out.mp4", process=fail)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_frames_are_graded_with_their_own_transfer_function():
+    from render.backends.numpy_backend import NumpyBackend
+    from render.grading import GradeRecipe, make_process
+    from render.ops.colour import Exposure
+
+    grade = (Exposure(exposure_ev=1.0),)
+    rgb = np.tile(np.arange(0, 256, 16, dtype=np.uint8)[None, :, None], (2, 1, 3))
+    process = make_process(GradeRecipe(ops=grade, backend="numpy"))
+    for transfer in ("bt709", "srgb"):
+        got = process(VideoFrame(index=0, pts=0, time_s=0.0, rgb=rgb, transfer=transfer))
+        assert np.array_equal(got, NumpyBackend().apply(rgb, grade, transfer=transfer))
+    srgb, bt709 = (process(VideoFrame(0, 0, 0.0, rgb, t)) for t in ("srgb", "bt709"))
+    assert not np.array_equal(srgb, bt709)

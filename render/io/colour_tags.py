@@ -40,6 +40,12 @@ class ColourTags:
             "color_range": RANGES.get(self.range, str(self.range)),
         }
 
+    def grading_transfer(self) -> str:
+        """The transfer function grading ops linearise with: "srgb" for streams tagged
+        IEC 61966-2-1, else "bt709" (also the curve of BT.601, BT.2020 SDR and untagged
+        video). HDR curves (SMPTE ST 2084, HLG) are not modelled yet and grade as "bt709"."""
+        return "srgb" if self.transfer == 13 else "bt709"
+
     def conversion(self, height_px: int) -> tuple[str, str]:
         """(swscale colorspace name, swscale range name) used between Y'CbCr and R'G'B'."""
         matrix = _SWSCALE_MATRICES.get(self.matrix)

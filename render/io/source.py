@@ -82,12 +82,14 @@ class SourceInfo:
 
 @dataclass(frozen=True)
 class VideoFrame:
-    """One decoded frame: ``rgb`` is HxWx3 R'G'B', uint8 (8-bit sources) or uint16 (full 0..65535)."""
+    """One decoded frame: ``rgb`` is HxWx3 R'G'B', uint8 (8-bit sources) or uint16 (full 0..65535);
+    ``transfer``: the curve that linearises it ("bt709" or "srgb", from the stream's tags)."""
 
     index: int
     pts: int
     time_s: float
     rgb: np.ndarray = field(repr=False)
+    transfer: str = "bt709"
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,8 @@ class Source:
         return float((self._pts[index] - self._pts[0]) * self.info.video.time_base)
 
     def _video_frame(self, index: int, frame: av.VideoFrame, size) -> VideoFrame:
-        return VideoFrame(index=index, pts=frame.pts, time_s=self.time_s(index), rgb=self.to_rgb(frame, size))
+        return VideoFrame(index=index, pts=frame.pts, time_s=self.time_s(index), rgb=self.to_rgb(frame, size),
+                          transfer=self.info.video.colour.grading_transfer())
 
     def _frame_index(self, pts: int) -> int:
         i = bisect.bisect_left(self._pts, pts)

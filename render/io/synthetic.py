@@ -34,6 +34,7 @@ class ClipSpec:
     frame_durations: tuple[int, ...] | None = None
     rotation_deg: int = 0
     video: bool = True
+    transfer: int = 1                      # H.273 transfer characteristic tag (1 BT.709, 13 sRGB)
 
 
 def pattern_frame(index: int, width: int, height: int, deep: bool = False) -> np.ndarray:
@@ -77,7 +78,7 @@ def write_clip(path: str | Path, spec: ClipSpec = ClipSpec()) -> Path:
             video.time_base = time_base
             video.codec_context.time_base = time_base
             cc = video.codec_context
-            cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = 1, 1, 1, 1  # BT.709, tv
+            cc.colorspace, cc.color_range, cc.color_primaries, cc.color_trc = 1, 1, 1, spec.transfer  # BT.709, tv
             options = {}
             if spec.gop is not None:
                 video.codec_context.gop_size = spec.gop

@@ -98,3 +98,13 @@ def test_audio_only_file(make_clip):
 def test_frame_out_of_range(carphone):
     with open_source(carphone) as source, pytest.raises(MediaError, match="out of range"):
         source.frame(120)
+
+
+def test_frames_carry_the_transfer_function_of_their_tags(make_clip):
+    """Grading linearises with the stream's own curve: sRGB where tagged so, else BT.709."""
+    for transfer, want in ((13, "srgb"), (1, "bt709"), (2, "bt709")):
+        clip = make_clip(f"trc{transfer}.mp4", frames=3, audio_channels=0, transfer=transfer)
+        with open_source(clip) as src:
+            assert src.info.video.colour.transfer == transfer
+            assert src.frame(1).transfer == want
+            assert all(f.transfer == want for f in src.frames())
