@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from render.audio.automation import MoodCurve
-from render.audio.loudness import import_meter_in_background
 from render.backends import select_backend
 from render.audio.soundtrack import SoundtrackResult, soundtrack_processor
 from render.audio.style import SoundtrackStyle
@@ -132,8 +131,6 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
     if options.backend is not None:
         select_backend(options.backend)     # a forced backend that is missing fails before any work
-    if options.audio and options.preset is not None:
-        import_meter_in_background()  # overlaps the mood analysis
     preset, timeline = read_moods(input_path, options, on_analysis)
     style = SoundtrackStyle.from_mapping(preset.soundtrack, f"{preset.path} [soundtrack]") if preset else None
     recipe = grade_recipe(options, timeline, preset)

@@ -5,8 +5,6 @@ pyloudnorm expects the channels in the order L, R, C, Ls, Rs, so the layout's ch
 are put in that order here (a silent centre stands in where a layout has none).
 """
 
-import importlib
-import threading
 import warnings
 
 import numpy as np
@@ -35,13 +33,6 @@ def integrated_lufs(samples: np.ndarray, sample_rate: int, layout: str) -> float
         # (n, channels) in C order: pyloudnorm copies its input C-ordered, which is slow from F order
         lufs = pyloudnorm.Meter(sample_rate).integrated_loudness(np.ascontiguousarray(ordered.T, np.float64))
     return float(lufs) if np.isfinite(lufs) else float("-inf")
-
-
-def import_meter_in_background() -> None:
-    """Start importing pyloudnorm (with SciPy: about 1 s) on a daemon thread, for a job that
-    will measure loudness later; a later import waits for this one rather than repeating it."""
-    threading.Thread(target=importlib.import_module, args=("pyloudnorm",), daemon=True,
-                     name="moodgrade-import-pyloudnorm").start()
 
 
 def _bs1770_order(samples: np.ndarray, layout: str) -> np.ndarray:
