@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from render.errors import MediaError
+from render.io.colour_tags import ColourTags
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings, MediaSink
 from render.io.source import AudioClip, Source, open_source
@@ -24,6 +25,7 @@ class RenderResult:
     frames: int
     duration_s: float
     audio: str          # "copied", "encoded" or "none"
+    colour: ColourTags  # the source's colour tags (kept in the output)
 
 
 def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
@@ -56,7 +58,8 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
         except BaseException:
             sink.abort()
             raise
-    return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode)
+    return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode,
+                        colour=video.colour)
 
 
 def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *, whole: bool = True,

@@ -69,6 +69,7 @@ class GradeReport:
     preset: str | None
     timeline: MoodTimeline | None
     soundtrack: SoundtrackResult | None
+    picture_notes: tuple[str, ...] = ()   # what the user should know about how the picture was graded
 
 
 def mood_timeline(input_path, mood: str, *, cache_dir=None,
@@ -142,5 +143,9 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
                                      soundtrack_ceiling_dbtp(options, settings), on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
                          overwrite=overwrite, workers=workers, on_progress=on_progress)
+    notes = []
+    hdr = result.colour.hdr_curve()
+    if hdr and (recipe.ops or recipe.schedule is not None):
+        notes.append(f"the source is HDR ({hdr}) and was graded with the SDR BT.709 curve (HDR is not modelled yet)")
     return GradeReport(render=result, preset=preset.name if preset else None, timeline=timeline,
-                       soundtrack=soundtrack[0] if soundtrack else None)
+                       soundtrack=soundtrack[0] if soundtrack else None, picture_notes=tuple(notes))

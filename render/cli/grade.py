@@ -113,7 +113,9 @@ def grade(input_path, output_path, **params) -> None:
     text = (f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s"
             + (f", preset {report.preset}" if report.preset else "") + f", audio {result.audio}")
     fields = dict(output=str(result.output), frames=result.frames, duration_s=round(result.duration_s, 3),
-                  audio=result.audio, preset=report.preset)
+                  audio=result.audio, preset=report.preset, picture_notes=list(report.picture_notes))
+    for note in report.picture_notes:
+        reporter.warning(f"picture: {note}")
     if sound is not None:
         lufs = sound.measured_lufs if sound.measured_lufs is not None and math.isfinite(sound.measured_lufs) else None
         peak = sound.measured_true_peak_dbtp if math.isfinite(sound.measured_true_peak_dbtp) else None

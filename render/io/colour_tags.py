@@ -16,6 +16,7 @@ TRANSFERS = {1: "bt709", 2: "unspecified", 4: "gamma22", 5: "gamma28", 6: "smpte
 MATRICES = {0: "gbr", 1: "bt709", 2: "unspecified", 4: "fcc", 5: "bt470bg", 6: "smpte170m",
             7: "smpte240m", 9: "bt2020nc", 10: "bt2020c"}
 RANGES = {0: "unspecified", 1: "tv", 2: "pc"}
+HDR_TRANSFERS = {16: "SMPTE ST 2084 (PQ)", 18: "ARIB STD-B67 (HLG)"}
 
 _UNSPECIFIED = 2
 # swscale knows these matrices; others fall back to the resolution guess.
@@ -39,6 +40,10 @@ class ColourTags:
             "colorspace": MATRICES.get(self.matrix, str(self.matrix)),
             "color_range": RANGES.get(self.range, str(self.range)),
         }
+
+    def hdr_curve(self) -> str | None:
+        """The HDR transfer curve the stream is tagged with (PQ or HLG), else None."""
+        return HDR_TRANSFERS.get(self.transfer)
 
     def grading_transfer(self) -> str:
         """The transfer function grading ops linearise with: "srgb" for streams tagged

@@ -50,3 +50,15 @@ def test_bad_op_and_lut_are_one_line_errors(make_clip, tmp_path):
         run = moodgrade("grade", src, tmp_path / "o.mp4", *args)
         assert run.returncode == 2 and message in run.stderr, run.stderr
         assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "o.mp4").exists()
+
+
+def test_hdr_sources_are_graded_with_a_warning_and_passed_through_without(make_clip, tmp_path):
+    pq = make_clip("pq.mp4", frames=4, audio_channels=0, transfer=16)
+    graded = moodgrade("grade", pq, tmp_path / "graded.mp4", "--op", "exposure.exposure_ev=0.5")
+    assert graded.returncode == 0, graded.stderr
+    assert "warning: picture: the source is HDR (SMPTE ST 2084 (PQ))" in graded.stderr
+    plain = moodgrade("grade", pq, tmp_path / "plain.mp4")   # nothing graded: nothing to warn about
+    assert plain.returncode == 0 and "HDR" not in plain.stderr
+    sdr = moodgrade("grade", make_clip("sdr.mp4", frames=4, audio_channels=0), tmp_path / "sdr.mp4",
+                    "--op", "exposure.exposure_ev=0.5")
+    assert sdr.returncode == 0 and "HDR" not in sdr.stderr
