@@ -133,7 +133,7 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
     with open_source(path) as src:
         info = src.info
         picture = _video_pass(src, settings["sample_fps"], progress) if info.video is not None else None
-        clip = src.read_audio()
+        clip = src.read_audio(mono=True)   # the audio features use the mean of the channels
     times = picture.times if picture else []
     faces = picture.faces if picture else {}
     has_video = bool(times)

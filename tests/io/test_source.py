@@ -108,3 +108,12 @@ def test_frames_carry_the_transfer_function_of_their_tags(make_clip):
             assert src.info.video.colour.transfer == transfer
             assert src.frame(1).transfer == want
             assert all(f.transfer == want for f in src.frames())
+
+
+def test_mono_audio_read_is_the_mean_of_the_channels(make_clip):
+    clip = make_clip("surround.mp4", frames=10, audio_channels=6)
+    with open_source(clip) as src:
+        full, mono = src.read_audio(), src.read_audio(mono=True)
+    assert full.samples.shape[0] == 6 and mono.samples.shape == (1, full.samples.shape[1])
+    assert mono.layout == "mono" and mono.sample_rate == full.sample_rate
+    assert np.array_equal(mono.samples[0], full.samples.mean(axis=0, dtype=np.float32))
