@@ -7,7 +7,8 @@ FFmpeg: lut3d=interp=tetrahedral, eq=contrast:saturation, vignette, unsharp (5x5
 9x9 at 4K to match the scaled radius) on the same raw RGB frames (rawvideo in, null out;
 its read/startup time is measured with -vf null and subtracted).
 Times: median per frame, host frame in and out (transfers included); for CUDA also the
-kernels alone on a device-resident frame (CUDA events).
+kernels alone on device-resident frames, rotated so a 4K frame is not served from the L2
+cache (CUDA events).
 
 Run: python -m benchmarks.bench_grade [--sizes 1080p 4k] [--frames 12] [--backends ...]
 """
