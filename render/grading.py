@@ -25,6 +25,11 @@ class GradeRecipe:
     schedule: object | None = None
     backend: str | None = None
 
+    @property
+    def is_pass_through(self) -> bool:
+        """True when there is nothing to grade: frames leave as they came."""
+        return not self.ops and self.schedule is None
+
     def ops_at(self, frame_index: int) -> tuple:
         """The whole grade of frame ``frame_index``."""
         if self.schedule is None:
@@ -34,7 +39,7 @@ class GradeRecipe:
 
 def make_process(recipe: GradeRecipe) -> ProcessFn:
     """The per-frame function for ``recipe``: VideoFrame -> graded HxWx3 array (same dtype)."""
-    if not recipe.ops and recipe.schedule is None:
+    if recipe.is_pass_through:
         return lambda frame: frame.rgb
     from render.backends import select_backend
 

@@ -145,7 +145,7 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
                          overwrite=overwrite, workers=workers, on_progress=on_progress)
     notes = []
     hdr = result.colour.hdr_curve()
-    if hdr and (recipe.ops or recipe.schedule is not None):
+    if hdr and not recipe.is_pass_through:
         notes.append(f"the source is HDR ({hdr}) and was graded with the SDR BT.709 curve (HDR is not modelled yet)")
     return GradeReport(render=result, preset=preset.name if preset else None, timeline=timeline,
                        soundtrack=soundtrack[0] if soundtrack else None, picture_notes=tuple(notes))

@@ -80,9 +80,9 @@ class CodeTable(PixelOp):
         return ("CodeTable",)
 
     def table(self, ctx):
-        codes = np.arange(256, dtype=np.float32) / np.float32(255)  # as frames.load_reference
-        rgb = np.repeat(codes[None, :, None], 3, axis=2)
-        rgb = self.apply_reference(rgb, ctx)
+        from render.backends.frames import load_reference   # what an 8-bit frame loads as
+        codes = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+        rgb = self.apply_reference(load_reference(codes), ctx)
         return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
 
     def apply_reference(self, rgb, ctx):
