@@ -7,7 +7,7 @@ Measured, each the median of ``--repeat`` runs after one warm-up run (which
 loads the ONNX models), the measurements taking turns in every round:
   * full analysis (``analyze_file``, cache off): decode, cuts, picture and
     sound affect, faces at the default sample rate, fusion;
-  * the cut part alone: decode at 160 px wide + :class:`CutDetector`;
+  * the cut part alone: decode (as the analysis does) at 160 px wide + :class:`CutDetector`;
   * PySceneDetect's ``detect(path, ContentDetector())`` on the same clip, when
     ``scenedetect`` is importable (it is no dependency of moodgrade: install it
     in a throwaway environment to compare);
@@ -51,12 +51,13 @@ def interleaved_medians_s(tasks: dict, repeat: int) -> tuple[dict[str, float], d
 
 
 def our_cuts(path: Path) -> list[int]:
-    with open_source(path) as src:
+    """The cut part as the analysis runs it: a measuring decode, area-reduced to 160 px."""
+    with open_source(path, measure_only=True) as src:
         video = src.info.video
         detector = CutDetector(float(video.frame_rate))
         height = max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2)
-        for frame in src.frames(size=(ANALYSIS_WIDTH_PX, height)):
-            detector.push(rgb_to_hsv(frame.rgb))
+        for _, decoded in src.decoded():
+            detector.push(rgb_to_hsv(src.to_rgb(decoded, (ANALYSIS_WIDTH_PX, height), interpolation="AREA")))
     return detector.cuts()
 
 
@@ -72,7 +73,7 @@ def scenedetect_cuts(path: Path) -> list[int] | None:
     if importlib.util.find_spec("scenedetect") is None:
         return None
     from scenedetect import ContentDetector, detect
-    return [scene[0].get_frames() for scene in detect(str(path), ContentDetector())][1:]
+    return [scene[0].frame_num for scene in detect(str(path), ContentDetector())][1:]
 
 
 def main() -> None:

@@ -3,15 +3,17 @@
 One decode pass feeds, for every frame, the cut detector and the visual affect
 (both on a 160-px-wide conversion) and, every ``1 / sample_fps`` seconds, face
 detection (on a conversion at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer
-side). Faces are detected in chunks of :data:`FACE_CHUNK_SAMPLES` samples in a
-worker thread while decoding goes on, so both cores work; only boxes and
-64x64 crops are kept, so memory stays flat, and tracking then runs over the
-whole clip. Frames with a display rotation are turned upright
+side). Faces are detected in a worker thread while decoding goes on, the
+decoding thread helping when the worker falls behind, so both cores work; only
+boxes and 64x64 crops are kept, so memory stays flat, and tracking then runs
+over the whole clip. The analysis decodes fast (see ``open_source``'s
+``measure_only``: no in-loop deblocking), as it only measures the pictures. Frames with a display rotation are turned upright
 for the faces, and face boxes are given in the upright (displayed) frame.
 The soundtrack is decoded whole and measured per frame. An audio-only file
 gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +38,7 @@ from render.io.source import open_source
 SETTINGS_VERSION = 1                 # bump when the analysis changes its results
 DEFAULT_SAMPLE_FPS = 4.0
 ANALYSIS_MAX_SIDE_PX = 640
-FACE_CHUNK_SAMPLES = 8
+FACE_QUEUE_SAMPLES = 4          # samples waiting for the face worker at most
 AUDIO_ONLY_FRAME_RATE = Fraction(25)
 
 Progress = Callable[[int, int | None], None]     # (frames done, frames expected or None)
@@ -86,13 +88,43 @@ class _VideoPass:
     frame_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
 
 
-def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass:
-    """Decode every frame once: cuts and picture statistics per frame, faces per sample.
+class _FaceWork:
+    """Face detection of the sampled frames, shared by a worker thread and the decoding thread.
 
-    Face detection of one chunk of samples runs in a worker thread while the next
-    chunk is decoded (ONNX Runtime, NumPy and the decoder release the GIL); at most
-    two chunks of frames are held. Tracking and expressions follow, over the clip.
+    Each sample goes to the worker; when :data:`FACE_QUEUE_SAMPLES` already wait
+    for it, the decoding thread detects the sample itself, and at the end it
+    takes back the samples the worker has not started. So both cores stay busy
+    and at most that many frames are held. ONNX Runtime, OpenCV, NumPy and the
+    decoder release the GIL.
     """
+
+    def __init__(self, pool: ThreadPoolExecutor):
+        self._pool = pool
+        self._queued: deque[tuple[tuple[int, np.ndarray], Future]] = deque()
+        self.found: list = []
+
+    def _collect_finished(self) -> None:
+        while self._queued and self._queued[0][1].done():
+            self.found.extend(self._queued.popleft()[1].result())
+
+    def add(self, sample: tuple[int, np.ndarray]) -> None:
+        self._collect_finished()
+        if len(self._queued) < FACE_QUEUE_SAMPLES:
+            self._queued.append((sample, self._pool.submit(detect_samples, [sample])))
+        else:
+            self.found.extend(detect_samples([sample]))
+
+    def finish(self) -> list:
+        """Every sample's detections, in clip order."""
+        while self._queued:
+            sample, future = self._queued.pop()            # the newest first: least likely started
+            self.found.extend(detect_samples([sample]) if future.cancel() else future.result())
+        return sorted(self.found, key=lambda detected: detected.frame_index)
+
+
+def _video_pass(src, pool: ThreadPoolExecutor, sample_fps: float, progress: Progress | None) -> _VideoPass:
+    """Decode every frame once: cuts and picture statistics per frame, faces per sample
+    (see :class:`_FaceWork`, with ``pool``'s one worker). Tracking and expressions follow."""
     video = src.info.video
     result = _VideoPass(Fraction(video.frame_rate), CutDetector(float(video.frame_rate)))
     step = max(1, round(float(result.frame_rate) / sample_fps))
@@ -100,40 +132,35 @@ def _video_pass(src, sample_fps: float, progress: Progress | None) -> _VideoPass
     face_size = analysis_size(video.width, video.height)
     cut_size = None if video.width <= ANALYSIS_WIDTH_PX else (
         ANALYSIS_WIDTH_PX, max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2))
-    samples: list[tuple[int, np.ndarray]] = []
-    detected: list = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-faces") as pool:
-        pending: Future | None = None
-        for index, decoded in src.decoded():
-            # Every frame small for cuts and picture statistics; sampled frames larger for faces.
-            small = downscale(src.to_rgb(decoded, cut_size, interpolation="AREA"))
-            hsv = rgb_to_hsv(small)
-            result.detector.push(hsv)
-            result.visual.push(small, hsv)
-            result.times.append(src.time_s(index))
-            if index % step == 0:
-                rgb = src.to_rgb(decoded, face_size)
-                upright = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
-                samples.append((index, upright))
-                result.frame_shape[index] = upright.shape[:2]
-            if len(samples) >= FACE_CHUNK_SAMPLES:
-                if pending is not None:
-                    detected.extend(pending.result())
-                pending, samples = pool.submit(detect_samples, samples), []
-            if progress:
-                progress(len(result.times), video.frame_count)
-        if pending is not None:
-            detected.extend(pending.result())
-    detected.extend(detect_samples(samples))
+    faces = _FaceWork(pool)
+    for index, decoded in src.decoded():
+        # Every frame small for cuts and picture statistics; sampled frames larger for faces.
+        small = downscale(src.to_rgb(decoded, cut_size, interpolation="AREA"))
+        hsv = rgb_to_hsv(small)
+        result.detector.push(hsv)
+        result.visual.push(small, hsv)
+        result.times.append(src.time_s(index))
+        if index % step == 0:
+            rgb = src.to_rgb(decoded, face_size)
+            upright = np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
+            faces.add((index, upright))
+            result.frame_shape[index] = upright.shape[:2]
+        if progress:
+            progress(len(result.times), video.frame_count)
+    detected = faces.finish()
     result.faces.update(faces_from_detections(detected))
     return result
 
 
 def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) -> MoodTimeline:
-    with open_source(path) as src:
+    with (open_source(path, measure_only=True) as src,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-analysis") as pool):
         info = src.info
-        picture = _video_pass(src, settings["sample_fps"], progress) if info.video is not None else None
-        clip = src.read_audio(mono=True)   # the audio features use the mean of the channels
+        # The soundtrack is decoded by the worker first (the mean of its channels is all the
+        # audio features use), then the worker takes the faces.
+        sound = pool.submit(src.read_audio, mono=True)
+        picture = _video_pass(src, pool, settings["sample_fps"], progress) if info.video is not None else None
+        clip = sound.result()
     times = picture.times if picture else []
     faces = picture.faces if picture else {}
     has_video = bool(times)

@@ -76,12 +76,16 @@ def rgb_to_hsv(small_rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(small_rgb, cv2.COLOR_RGB2HSV)
 
 
+# Per-channel table for the absolute difference of two HSV pixels: hue taken the short way
+# round its 0..179 circle (at most 90), saturation and value as they are.
+_CIRCULAR_HUE = np.stack([np.minimum(np.arange(256), np.maximum(180 - np.arange(256), 0)),
+                          np.arange(256), np.arange(256)], axis=1).astype(np.uint8).reshape(256, 1, 3)
+
+
 def content_difference(hsv_a: np.ndarray, hsv_b: np.ndarray) -> float:
     """Mean absolute HSV difference of two same-size frames, 0..255 (hue taken circularly)."""
-    diff = cv2.absdiff(hsv_a, hsv_b)
-    dh = diff[..., 0].astype(np.float32)
-    dh = np.minimum(dh, 180.0 - dh) * (255.0 / 90.0)
-    return float((dh.mean() + diff[..., 1].mean() + diff[..., 2].mean()) / 3.0)
+    hue, saturation, value, _ = cv2.mean(cv2.LUT(cv2.absdiff(hsv_a, hsv_b), _CIRCULAR_HUE))
+    return (hue * (255.0 / 90.0) + saturation + value) / 3.0
 
 
 def _running_median_mad(x: np.ndarray, half_width: int, block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
@@ -126,7 +130,7 @@ class CutDetector:
         for k, series in self._dk.items():
             # Early frames compare with the first frame: a shorter lag, but a baseline of the right kind.
             series.append(content_difference(hsv, recent[-min(k, len(recent))]) if recent else 0.0)
-        self._value.append(float(hsv[..., 2].mean()))
+        self._value.append(cv2.mean(hsv)[2])
         recent.append(hsv)
         if len(recent) > self.lags[-1]:
             recent.pop(0)

@@ -19,18 +19,30 @@ uint8 RGB, values taken as display-encoded 0..1:
 within ``window_s`` either side of each frame.
 """
 
+import cv2
 import numpy as np
 
 _LUMA_709 = np.array([0.2126, 0.7152, 0.0722], np.float32)
 FEATURES = ("brightness", "contrast", "colourfulness", "saturation", "warmth", "motion")
+# Planes the statistics are taken of: Rec.709 luma (0..1), then the opponent
+# channels rg = R - G and yb = (R + G) / 2 - B (-255..255).
+_PLANES = np.array([_LUMA_709 / 255.0, [1.0, -1.0, 0.0], [0.5, 0.5, -1.0]], np.float32)
+
+
+def _planes(rgb: np.ndarray) -> np.ndarray:
+    """uint8 RGB -> float32 (luma, rg, yb) planes, H x W x 3."""
+    return cv2.transform(rgb.astype(np.float32), _PLANES)
+
+
+def _colourfulness(mean: np.ndarray, sd: np.ndarray) -> float:
+    """Hasler and Suesstrunk's M from the means and standard deviations of the (luma, rg, yb) planes."""
+    return float(np.hypot(sd[1], sd[2]) + 0.3 * np.hypot(mean[1], mean[2]))
 
 
 def colourfulness(rgb: np.ndarray) -> float:
     """Hasler and Suesstrunk (2003) colourfulness of a uint8 RGB image, 0 (grey) .. about 150."""
-    f = rgb.reshape(-1, 3).astype(np.float32)
-    rg = f[:, 0] - f[:, 1]
-    yb = 0.5 * (f[:, 0] + f[:, 1]) - f[:, 2]
-    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+    mean, sd = cv2.meanStdDev(_planes(rgb))
+    return _colourfulness(mean.ravel(), sd.ravel())
 
 
 class VisualAffect:
@@ -42,13 +54,14 @@ class VisualAffect:
 
     def push(self, small_rgb: np.ndarray, hsv: np.ndarray) -> None:
         """Add the next frame: uint8 RGB and its uint8 HSV (same size for every frame)."""
-        rgb = small_rgb.astype(np.float32) * (1.0 / 255.0)
-        luma = rgb @ _LUMA_709
-        motion = 0.0 if self._previous_luma is None else float(np.abs(luma - self._previous_luma).mean())
+        planes = _planes(small_rgb)
+        mean, sd = (v.ravel() for v in cv2.meanStdDev(planes))
+        luma = np.ascontiguousarray(planes[..., 0])
+        motion = 0.0 if self._previous_luma is None else cv2.mean(cv2.absdiff(luma, self._previous_luma))[0]
         self._previous_luma = luma
-        warmth = float((rgb[..., 0] - rgb[..., 2]).mean())
-        self._rows.append((float(luma.mean()), float(luma.std()), colourfulness(small_rgb),
-                           float(hsv[..., 1].mean()) / 255.0, warmth, motion))
+        red, _, blue, _ = cv2.mean(small_rgb)
+        self._rows.append((float(mean[0]), float(sd[0]), _colourfulness(mean, sd),
+                           cv2.mean(hsv)[1] / 255.0, (red - blue) / 255.0, motion))
 
     def features(self, cuts: list[int]) -> dict[str, np.ndarray]:
         """Per-frame arrays (float32, one entry per frame) named as in :data:`FEATURES`."""

@@ -129,7 +129,7 @@ def _av_message(exc: Exception) -> str:
 class Source:
     """An opened media file. Use :func:`open_source`; close it (or use ``with``)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, measure_only: bool = False):
         self.path = Path(path)
         _check_path(self.path)
         try:
@@ -140,7 +140,15 @@ class Source:
             self._video_stream = self._container.streams.video[0] if self._container.streams.video else None
             self._audio_stream = self._container.streams.audio[0] if self._container.streams.audio else None
             if self._video_stream is not None:
-                self._video_stream.thread_type = "AUTO"    # frame and slice threads in the decoder
+                if measure_only:
+                    # Slice threads only (frame threads cost about 40 % more CPU for their speed)
+                    # and no in-loop deblocking (a quarter of H.264's decode time).
+                    self._video_stream.thread_type = "SLICE"
+                    self._video_stream.codec_context.options = {"skip_loop_filter": "all"}
+                else:
+                    self._video_stream.thread_type = "AUTO"    # frame and slice threads in the decoder
+            # swscale's own threads make small conversions slower, and stall when the cores are busy.
+            self._conversion_threads = 1 if measure_only else 0
             if self._video_stream is None and self._audio_stream is None:
                 raise MediaError(f"{self.path}: has neither a video nor an audio stream")
             self._pts: list[int] = []          # presentation timestamps, sorted
@@ -251,7 +259,7 @@ class Source:
         width, height = size if size else (None, None)
         return frame.to_ndarray(format=self.rgb_format, width=width, height=height, interpolation=interpolation,
                                 src_colorspace=matrix, src_color_range=colour_range,
-                                dst_color_range="JPEG")
+                                dst_color_range="JPEG", threads=self._conversion_threads)
 
     def time_s(self, index: int) -> float:
         """When frame ``index`` is shown, in seconds from the first frame."""
@@ -421,6 +429,13 @@ class Source:
         self.close()
 
 
-def open_source(path: str | os.PathLike) -> Source:
-    """Open a media file for reading; raises :class:`MediaError` with one clear line on failure."""
-    return Source(path)
+def open_source(path: str | os.PathLike, measure_only: bool = False) -> Source:
+    """Open a media file for reading; raises :class:`MediaError` with one clear line on failure.
+
+    ``measure_only=True`` is for readers that only measure the pictures and keep the
+    other cores busy themselves (the mood analysis), never for frames that are graded
+    and encoded: the decoder uses slice threads only and skips the codec's in-loop
+    deblocking filter (about 40 % less CPU for slightly blockier pictures), and
+    conversions run on the calling thread.
+    """
+    return Source(path, measure_only)

@@ -86,7 +86,7 @@ def test_second_run_reads_the_sidecar(cut_clip, tmp_path, monkeypatch):
     assert len(sidecars) == 1
     assert sorted(os.listdir(cut_clip.parent)) == before          # nothing written beside the input
 
-    def no_decoding(path):
+    def no_decoding(path, **options):
         raise AssertionError("the cached timeline should have been used")
 
     monkeypatch.setattr(analyze_module, "open_source", no_decoding)
@@ -127,15 +127,15 @@ def test_unreadable_inputs(tmp_path):
         run(tmp_path / "junk.mp4", tmp_path)
 
 
-@pytest.mark.parametrize("rotation_deg, chunk_samples", [(0, 120), (90, 120), (0, 5)])
-def test_astronaut_three_second_clip_is_happy(tmp_path, monkeypatch, rotation_deg, chunk_samples):
+@pytest.mark.parametrize("rotation_deg, queue_samples", [(0, 120), (90, 120), (0, 1)])
+def test_astronaut_three_second_clip_is_happy(tmp_path, monkeypatch, rotation_deg, queue_samples):
     """scikit-image's astronaut (a smiling face) held for 3 s: happy on top, faces present.
 
     With rotation_deg=90 the picture is stored sideways with a display rotation
-    (as phones do) and must still be read upright; with chunks of 5 samples the
-    faces are searched in four chunks, in the worker thread, beside decoding.
+    (as phones do) and must still be read upright; with a queue of one sample the
+    faces are searched partly in the worker thread, partly in the decoding thread.
     """
-    monkeypatch.setattr(analyze_module, "FACE_CHUNK_SAMPLES", chunk_samples)
+    monkeypatch.setattr(analyze_module, "FACE_QUEUE_SAMPLES", queue_samples)
     path = tmp_path / "astronaut.mp4"
     image = skimage.data.astronaut()
     stored = np.ascontiguousarray(np.rot90(image, -rotation_deg // 90))
