@@ -16,6 +16,7 @@ import functools
 import math
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 OVERSAMPLED_RATE_HZ = 192000     # at least 4x, and at least this rate (as FFmpeg's ebur128 measures)
@@ -50,9 +51,12 @@ def peak_envelope(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     half = TAPS_PER_PHASE // 2
     for channel in samples:
         np.maximum(envelope, np.abs(channel), out=envelope)
-        padded = np.pad(channel.astype(np.float32), (half, half))
+        padded = np.pad(channel.astype(np.float32), (half, half))[None, :]
         for taps in _phase_filters(oversampling(sample_rate)):
-            between = np.abs(np.convolve(padded, taps[::-1], "valid")[1:n + 1])
+            # OpenCV's correlation (SIMD), anchored at the first tap: NumPy's "valid" convolution.
+            interpolated = cv2.filter2D(padded, cv2.CV_32F, taps[None, :], anchor=(0, 0),
+                                        borderType=cv2.BORDER_CONSTANT)
+            between = np.abs(interpolated[0, 1:n + 1])
             np.maximum(envelope, between, out=envelope)                  # the instant after n ...
             np.maximum(envelope[1:], between[:-1], out=envelope[1:])     # ... is also before n + 1
     return envelope

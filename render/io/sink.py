@@ -9,7 +9,6 @@ import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -17,6 +16,7 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io import output_path
+from render.io.audio_frame import audio_frame
 from render.io.source import AudioClip, VideoInfo
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
@@ -171,12 +171,9 @@ class MediaSink:
         if isinstance(clip, Future):      # processed beside the video; wait only when its packets are due
             clip = clip.result()
         block = 4096
-        tb = Fraction(1, clip.sample_rate)
         for start in range(0, clip.samples.shape[1], block):
-            chunk = np.ascontiguousarray(clip.samples[:, start:start + block], dtype=np.float32)
-            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=clip.layout)
-            frame.sample_rate, frame.pts, frame.time_base = clip.sample_rate, start, tb
-            yield from stream.encode(frame)
+            yield from stream.encode(audio_frame(clip.samples[:, start:start + block], clip.sample_rate,
+                                                 clip.layout, pts=start))
         yield from stream.encode(None)
 
     # ------------------------------------------------------------------ write

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import av
 import imageio_ffmpeg
-import numpy as np
 
+from render.io.audio_frame import audio_frame
 from render.io.source import AudioClip
 
 
@@ -22,10 +22,7 @@ def write_wav(path: Path, clip: AudioClip) -> Path:
     """``clip`` as 32-bit float WAV with its channel layout (so FFmpeg weighs 5.1 right)."""
     with av.open(str(path), "w", format="wav") as container:
         stream = container.add_stream("pcm_f32le", rate=clip.sample_rate, layout=clip.layout)
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(clip.samples, np.float32),
-                                           format="fltp", layout=clip.layout)
-        frame.sample_rate = clip.sample_rate
-        for packet in stream.encode(frame):
+        for packet in stream.encode(audio_frame(clip.samples, clip.sample_rate, clip.layout)):
             container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)

@@ -1,10 +1,9 @@
-"""Our BS.1770 meter (pyloudnorm) agrees with FFmpeg's ebur128, layouts included."""
+"""Our BS.1770 meter (FFmpeg's ebur128 through PyAV) agrees with the ffmpeg tool's, layouts included."""
 
 import numpy as np
 import pytest
 
 from render.audio.loudness import integrated_lufs
-from render.errors import MoodgradeError
 from render.io.source import AudioClip
 from tests.audio.ffmpeg_meter import ebur128, write_wav
 from tests.audio.signals import music
@@ -37,9 +36,18 @@ def test_silence_is_minus_infinity_and_short_clips_have_none():
     assert integrated_lufs(np.ones((2, RATE // 4), np.float32) * 0.1, RATE, "stereo") is None
 
 
-def test_layouts_beyond_5_1_are_a_clear_error():
-    with pytest.raises(MoodgradeError, match="up to 5.1"):
-        integrated_lufs(np.zeros((8, RATE), np.float32), RATE, "7.1")
+def test_7_1_side_and_back_channels_are_surrounds(tmp_path):
+    noise = (np.random.default_rng(1).standard_normal(RATE * 2) * 0.1).astype(np.float32)
+    levels = {}
+    for channel in (0, 4, 6):        # FL, BL, SL
+        samples = np.zeros((8, noise.size), np.float32)
+        samples[channel] = noise
+        levels[channel] = integrated_lufs(samples, RATE, "7.1")
+    assert levels[4] - levels[0] == pytest.approx(10 * np.log10(1.41), abs=0.01)
+    assert levels[6] == pytest.approx(levels[4], abs=0.01)
+    clip = music(seconds=3.0, channels=8, layout="7.1")
+    ours = integrated_lufs(clip.samples, RATE, clip.layout)
+    assert ours == pytest.approx(ebur128(write_wav(tmp_path / "m.wav", clip)).integrated_lufs, abs=0.1)
 
 
 def test_unnamed_layouts_take_ffmpegs_default_for_the_channel_count():
