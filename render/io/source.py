@@ -386,14 +386,19 @@ class Source:
         if self._audio_stream is None:
             return None
         info = self.info.audio
-        resampler = av.AudioResampler(format="fltp", layout=info.layout, rate=info.sample_rate)
-        block = (lambda a: a.mean(axis=0, keepdims=True, dtype=np.float32)) if mono else (lambda a: a)
+        # Interleaved float: PyAV reads at most 8 planes of a planar frame (7.1 has 9 slots).
+        resampler = av.AudioResampler(format="flt", layout=info.layout, rate=info.sample_rate)
+
+        def block(frame: av.AudioFrame) -> np.ndarray:
+            planar = frame.to_ndarray().reshape(-1, info.channels).T
+            return planar.mean(axis=0, keepdims=True, dtype=np.float32) if mono else planar
+
         chunks = []
         with av.open(str(self.path), mode="r") as container:
             try:
                 for frame in container.decode(container.streams.audio[0]):
-                    chunks.extend(block(out.to_ndarray()) for out in resampler.resample(frame))
-                chunks.extend(block(out.to_ndarray()) for out in resampler.resample(None))
+                    chunks.extend(block(out) for out in resampler.resample(frame))
+                chunks.extend(block(out) for out in resampler.resample(None))
             except av.FFmpegError as exc:
                 raise MediaError(f"{self.path}: audio decoding failed ({_av_message(exc)})") from None
         channels = 1 if mono else info.channels

