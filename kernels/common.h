@@ -196,13 +196,14 @@ DEVFN RGB op_code_table(RGB c, CONSTANT const float* p, GLOBAL const float* t, P
     return rgb(GATHER(t, u8_code(c.r)), GATHER(t, u8_code(c.g) + 256), GATHER(t, u8_code(c.b) + 512));
 }
 
-/* ---- soft elliptical masks: e = (cx, cy, rx, ry, angle_rad, feather) in 0..1 frame units ---- */
+/* ---- soft elliptical masks in 0..1 frame units: e = (cx, cy, cos/rx, sin/rx, cos/ry, sin/ry,
+ * feather), the rotation and radii folded on the host (render/ops/regions.py) ---- */
+#define ELLIPSE_FLOATS 7
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];
-    float ca = cosf(e[4]), sa = sinf(e[4]);
-    VF a = (du * ca + dv * sa) * (1.0f / e[2]), b = (dv * ca - du * sa) * (1.0f / e[3]);
+    VF a = du * e[2] + dv * e[3], b = dv * e[4] - du * e[5];
     VF d = sqrt(a * a + b * b);
-    return 1.0f - smoothstepv(1.0f - e[5], 1.0f, d);
+    return 1.0f - smoothstepv(1.0f - e[6], 1.0f, d);
 }
 
 /* ---- counter-based hash (Chris Wellons' lowbias32): the same bits on every device ---- */

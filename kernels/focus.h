@@ -46,7 +46,7 @@ DEVFN RGB combine_depth_of_field(RGB s, RGB b, CONSTANT const float* p, PixelCtx
         mask = 1.0f - smoothstepv(p[1] * (1.0f - p[2]), p[1], dist);
     }
     int n = (int)p[5];
-    for (int i = 0; i < n; ++i) mask = vmax(mask, ellipse_mask(p + 6 + 6 * i, px));
+    for (int i = 0; i < n; ++i) mask = vmax(mask, ellipse_mask(p + 6 + ELLIPSE_FLOATS * i, px));
     return rgb(b.r + (s.r - b.r) * mask, b.g + (s.g - b.g) * mask, b.b + (s.b - b.b) * mask);
 }
 

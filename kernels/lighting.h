@@ -23,15 +23,15 @@ DEVFN RGB op_highlight_rolloff(RGB c, CONSTANT const float* p, GLOBAL const floa
 
 /* display values in and out, relit in linear light; pixels that no region reaches are left as
  * they are (the reference's transfer round trip differs from them by about 1e-7)
- * p = [count, 8 x (cx, cy, rx, ry, angle_rad, feather, exposure_ev, warmth)] */
+ * p = [count, 8 x (ellipse (ELLIPSE_FLOATS), exposure_ev, warmth)] */
 DEVFN RGB op_relight(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     int n = (int)p[0];
     VF ev = (VF)0.0f, warm = (VF)0.0f;
     for (int i = 0; i < n; ++i) {
-        CONSTANT const float* e = p + 1 + 8 * i;
+        CONSTANT const float* e = p + 1 + (ELLIPSE_FLOATS + 2) * i;
         VF m = ellipse_mask(e, px);
-        ev = ev + m * e[6];
-        warm = warm + m * e[7];
+        ev = ev + m * e[ELLIPSE_FLOATS];
+        warm = warm + m * e[ELLIPSE_FLOATS + 1];
     }
     if (!ANY_LANE((ev != 0.0f) | (warm != 0.0f))) return c;
     VF g = exp2v(ev);

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, PixelOp, as_f32
-from render.ops.regions import Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
+from render.ops.regions import ELLIPSE_FLOATS, Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
 from render.ops.transfer import from_linear, to_linear
 
 F = np.float32
@@ -105,7 +105,7 @@ class RelightRegion(Ellipse):
     RANGES = {**Ellipse.RANGES, "exposure_ev": (-4.0, 4.0), "warmth": (-1.0, 1.0)}
 
 
-RELIGHT_RECORD = 8  # ellipse (6) + exposure_ev + warmth
+RELIGHT_RECORD = ELLIPSE_FLOATS + 2  # ellipse, exposure_ev, warmth
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,8 @@ class Relight(PixelOp):
         for i in range(int(p[0])):
             rec = p[1 + i * RELIGHT_RECORD: 1 + (i + 1) * RELIGHT_RECORD]
             m = ellipse_mask(rec, ctx)
-            ev = ev + m * rec[6]
-            warm = warm + m * rec[7]
+            ev = ev + m * rec[ELLIPSE_FLOATS]
+            warm = warm + m * rec[ELLIPSE_FLOATS + 1]
         g = np.exp2(ev)
         gains = np.stack([g * (F(1) + F(0.2) * warm), g, g * (F(1) - F(0.2) * warm)], axis=-1)
         return from_linear(to_linear(rgb, ctx.transfer) * gains, ctx.transfer)

@@ -18,7 +18,9 @@ import numpy as np
 from render.ops.base import FrameContext, Op
 
 MAX_REGIONS = 8
-ELLIPSE_FLOATS = 6  # cx, cy, rx, ry, angle_rad, feather (see ellipse_mask in kernels/common.h)
+# cx, cy, cos/rx, sin/rx, cos/ry, sin/ry, feather (see ellipse_mask in kernels/common.h): the
+# angle and radii folded on the host, so no pixel pays for a sine, a cosine or a division
+ELLIPSE_FLOATS = 7
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class Ellipse(Op):
     }
 
     def packed(self) -> list[float]:
-        return [self.center_x, self.center_y, self.radius_x, self.radius_y,
-                math.radians(self.angle_deg), self.feather]
+        cos, sin = math.cos(math.radians(self.angle_deg)), math.sin(math.radians(self.angle_deg))
+        return [self.center_x, self.center_y, cos / self.radius_x, sin / self.radius_x,
+                cos / self.radius_y, sin / self.radius_y, self.feather]
 
 
 def check_regions(owner: str, name: str, regions) -> None:
@@ -78,11 +81,10 @@ def smoothstep(e0, e1, v):
 
 def ellipse_mask(record: np.ndarray, ctx: FrameContext) -> np.ndarray:
     """Reference of ``ellipse_mask`` in kernels/common.h for one packed record: HxW float32 in 0..1."""
-    cx, cy, rx, ry, ang, feather = (np.float32(x) for x in record[:ELLIPSE_FLOATS])
+    cx, cy, cos_rx, sin_rx, cos_ry, sin_ry, feather = (np.float32(x) for x in record[:ELLIPSE_FLOATS])
     u, v = pixel_coords(ctx)
     du, dv = u - cx, v - cy
-    ca, sa = np.float32(math.cos(ang)), np.float32(math.sin(ang))
-    a = (du * ca + dv * sa) / rx
-    b = (dv * ca - du * sa) / ry
+    a = du * cos_rx + dv * sin_rx          # along the rotated x axis, in radii
+    b = dv * cos_ry - du * sin_ry
     d = np.sqrt(a * a + b * b)
     return np.float32(1) - smoothstep(np.float32(1) - feather, np.float32(1), d)
