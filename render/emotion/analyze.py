@@ -6,10 +6,11 @@ detection (on a conversion at most :data:`ANALYSIS_MAX_SIDE_PX` on the longer
 side). Faces are detected in a worker thread while decoding goes on, the
 decoding thread helping when the worker falls behind, so both cores work; only
 boxes and 64x64 crops are kept, so memory stays flat, and tracking then runs
-over the whole clip. The analysis decodes fast (see ``open_source``'s
-``measure_only``: no in-loop deblocking), as it only measures the pictures. Frames with a display rotation are turned upright
-for the faces, and face boxes are given in the upright (displayed) frame.
-The soundtrack is decoded whole and measured per frame. An audio-only file
+over the whole clip. The decode only measures (``open_source``'s
+``measure_only``: no in-loop deblocking, conversions on the calling thread).
+Frames with a display rotation are turned upright for the faces, and face boxes
+are given in the upright (displayed) frame. The soundtrack is decoded whole (by
+the worker, before its first face) and measured per frame. An audio-only file
 gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 
@@ -35,7 +36,7 @@ from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_su
 from render.errors import MediaError, MoodgradeError
 from render.io.source import open_source
 
-SETTINGS_VERSION = 1                 # bump when the analysis changes its results
+SETTINGS_VERSION = 2                 # bump when the analysis changes its results
 DEFAULT_SAMPLE_FPS = 4.0
 ANALYSIS_MAX_SIDE_PX = 640
 FACE_QUEUE_SAMPLES = 4          # samples waiting for the face worker at most
@@ -101,25 +102,25 @@ class _FaceWork:
     def __init__(self, pool: ThreadPoolExecutor):
         self._pool = pool
         self._queued: deque[tuple[tuple[int, np.ndarray], Future]] = deque()
-        self.found: list = []
+        self._found: list = []
 
     def _collect_finished(self) -> None:
         while self._queued and self._queued[0][1].done():
-            self.found.extend(self._queued.popleft()[1].result())
+            self._found.extend(self._queued.popleft()[1].result())
 
     def add(self, sample: tuple[int, np.ndarray]) -> None:
         self._collect_finished()
         if len(self._queued) < FACE_QUEUE_SAMPLES:
             self._queued.append((sample, self._pool.submit(detect_samples, [sample])))
         else:
-            self.found.extend(detect_samples([sample]))
+            self._found.extend(detect_samples([sample]))
 
     def finish(self) -> list:
         """Every sample's detections, in clip order."""
         while self._queued:
             sample, future = self._queued.pop()            # the newest first: least likely started
-            self.found.extend(detect_samples([sample]) if future.cancel() else future.result())
-        return sorted(self.found, key=lambda detected: detected.frame_index)
+            self._found.extend(detect_samples([sample]) if future.cancel() else future.result())
+        return sorted(self._found, key=lambda detected: detected.frame_index)
 
 
 def _video_pass(src, pool: ThreadPoolExecutor, sample_fps: float, progress: Progress | None) -> _VideoPass:
