@@ -105,13 +105,15 @@ def _proposals(frames: np.ndarray, min_face_px: float, scale_step: float, thresh
     """Stage 1: P-Net over the pyramid; per frame (K, 5) squared boxes with scores."""
     count, height, width = frames.shape[:3]
     per_frame: list[list[np.ndarray]] = [[] for _ in range(count)]
-    top = None
+    top = None       # the pyramid's largest level
     for scale in _pyramid_scales(height, width, min_face_px, scale_step):
-        # The largest level area-resampled from the frame, the others from it: OpenCV's
+        # The largest level area-resampled from the frames, the others from it: OpenCV's
         # area filter costs in proportion to its input when the ratio is not whole.
         size = (int(width * scale + 1), int(height * scale + 1))
-        pyramid = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in (frames if top is None else top)])
-        top = pyramid if top is None else top
+        base = frames if top is None else top
+        pyramid = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in base])
+        if top is None:
+            top = pyramid
         offsets, probs = model_session(PNET).run(None, {"input": _normalise(pyramid)})
         for i in range(count):
             ys, xs = np.nonzero(probs[i, 1] >= threshold)
