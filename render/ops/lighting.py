@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, PixelOp, as_f32
-from render.ops.regions import ELLIPSE_FLOATS, Ellipse, check_regions, ellipse_mask, pack_ellipses, pixel_coords, smoothstep
+from render.ops.regions import (ELLIPSE_FLOATS, Ellipse, check_regions, ellipse_mask, pack_ellipses,
+                                pixel_coords, smoothstep)
 from render.ops.transfer import from_linear, to_linear
 
 F = np.float32
