@@ -46,7 +46,9 @@ def apply_mood_chain(samples: np.ndarray, sample_rate: int, layout: str, automat
     if wet.any():
         fade = min(n, round(TAIL_FADE_MS * 1e-3 * sample_rate))
         wet[n - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)
-        shaped += wet * _reverb(shaped, sample_rate, layout, style)
+        reverb = _reverb(shaped, sample_rate, layout, style)
+        reverb *= wet
+        shaped += reverb
     gain_db = automation.gain_db + makeup_gain_db(samples, shaped, automation)
     for channel, channel_gain_db in zip(shaped, gain_db):
         channel *= (10.0 ** (np.interp(envelope_at, points, channel_gain_db) / 20.0)).astype(np.float32)
@@ -79,10 +81,18 @@ def makeup_gain_db(before: np.ndarray, after: np.ndarray, automation: ChainAutom
     return np.array([np.interp(np.arange(points), at, channel) for channel in values])
 
 
-def _point_energy(samples: np.ndarray, points: int) -> np.ndarray:
-    padded = np.zeros((samples.shape[0], points * CONTROL_STEP), np.float64)
-    padded[:, :samples.shape[1]] = samples
-    return np.square(padded).reshape(samples.shape[0], points, CONTROL_STEP).sum(axis=2)
+def _point_energy(samples: np.ndarray, points: int, block_points: int = 1 << 15) -> np.ndarray:
+    """Sum of squares per channel and automation point (channels, points), float64; taken
+    ``block_points`` at a time so a feature film needs no float64 copy of its soundtrack."""
+    channels, n = samples.shape
+    energy = np.zeros((channels, points), np.float64)
+    for start in range(0, points, block_points):
+        stop = min(start + block_points, points)
+        block = np.zeros((channels, (stop - start) * CONTROL_STEP), np.float64)
+        part = samples[:, start * CONTROL_STEP:stop * CONTROL_STEP]
+        block[:, :part.shape[1]] = part
+        energy[:, start:stop] = np.square(block).reshape(channels, stop - start, CONTROL_STEP).sum(axis=2)
+    return energy
 
 
 def _ratio_db(energy_before: np.ndarray, energy_after: np.ndarray) -> np.ndarray:

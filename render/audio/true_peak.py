@@ -100,7 +100,7 @@ def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
         over_db = _db(np.maximum(envelope, 1e-12)) - target_dbtp
         reduction_db = _released(_forward_max(np.maximum(over_db, 0.0), lookahead), release)
         gain = _moving_average(10.0 ** (-reduction_db / 20.0), lookahead)
-        out = (out * gain.astype(np.float32)).astype(np.float32)
+        out = out * gain.astype(np.float32)
         total_gain *= gain
         envelope = peak_envelope(out, sample_rate)
         target_dbtp -= max(0.0, _db(envelope.max()) - ceiling_dbtp) + 0.005
