@@ -5,8 +5,8 @@ The pass is bench_grade's colour grade (tetrahedral 33^3 LUT, contrast, saturati
 vignette) on 4K 8-bit frames already on the device. Each variant compiles the very
 program the CUDA backend generates (render.backends.codegen) with other NVRTC options
 or launch shapes; the experiments edit that source (LUT corners packed smaller or not
-loaded at all, parameters in __constant__ memory) to measure what a change would gain
-before it is made in kernels/. Timing: CUDA events around 200 launches, rotating over 4 input and 4
+loaded at all, parameters in global memory as before) to measure what a change would gain
+before it is made in kernels/, or what one made has gained. Timing: CUDA events around 200 launches, rotating over 4 input and 4
 output frames (200 MB, more than the L2 cache), median of 5 batches; the floor is one
 read and one write of a frame at the bandwidth of a device-to-device copy measured in
 the same run. Outputs are compared with the backend's own (checked against NumPy by
@@ -18,6 +18,7 @@ Run (on a machine with CuPy and an NVIDIA GPU): python -m benchmarks.bench_cuda_
 from __future__ import annotations
 
 import argparse
+import ctypes
 import statistics
 
 import numpy as np
@@ -45,16 +46,17 @@ VARIANTS = {  # name: (NVRTC options, block)
     "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
     "LUT as RGBA16 (8 B)": (NVRTC_OPTIONS, BLOCK),
     "LUT as RGB10 (4 B)": (NVRTC_OPTIONS, BLOCK),
-    "parameters in __constant__ memory": (NVRTC_OPTIONS, BLOCK),
+    "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK),
 }
-PARAM_ARG = "CONSTANT const float* RESTRICT P,"
-KERNEL_START = "    int x0 = GID_X * LANES, y = GID_Y;"
+PARAMS_DECLARATION = "DECLARE_PARAMS("
+PARAMS_IN_SIGNATURE = "PARAMS_ARG GLOBAL const float* RESTRICT T"
+GLOBAL_PARAMS = "parameters in global memory (before)"
 
 
-def constant_params_source(source: str, count: int) -> str:
-    """The program with P read from a __constant__ array (uniform operands, no global loads)."""
-    return (f"__constant__ float P_CONST[{count}];\n" + source.replace(PARAM_ARG, "CONSTANT const float* P_unused,")
-            .replace(KERNEL_START, "    const float* P = P_CONST;\n" + KERNEL_START))
+def global_params_source(source: str) -> str:
+    """The program with P a kernel argument in global memory, as before the __constant__ array."""
+    lines = [line for line in source.splitlines() if not line.startswith(PARAMS_DECLARATION)]
+    return "\n".join(lines).replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T")
 CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
 CORNER_EXPERIMENTS = {
     "LUT corners computed, no loads": "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);",
@@ -63,6 +65,13 @@ CORNER_EXPERIMENTS = {
     "LUT as RGB10 (4 B)": "uint q = ((const uint*)t)[k.v[j]]; const float s = 1.0f / 1023.0f; "
                           "float4 e = make_float4((q & 1023u) * s, ((q >> 10) & 1023u) * s, (q >> 20) * s, 0.0f);",
 }
+
+
+def variant_source(name: str, source: str) -> str:
+    """The program a variant compiles: the backend's own, or an experiment's edit of it."""
+    if name == GLOBAL_PARAMS:
+        return global_params_source(source)
+    return source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
 
 
 def repacked_table(name: str, tables: np.ndarray) -> np.ndarray:
@@ -123,7 +132,7 @@ def main() -> None:
     plan = build_plan(grade, "u8")
     packed = pack(plan, FrameContext(w, h, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
-    assert CORNER_LOAD in source and PARAM_ARG in source and KERNEL_START in source, \
+    assert CORNER_LOAD in source and PARAMS_DECLARATION in source and PARAMS_IN_SIGNATURE in source, \
         "kernels or codegen changed: update the experiments' source edits"
     want = backend.apply(frames[0], grade)
     inputs = [cp.asarray(f) for f in frames]
@@ -138,17 +147,16 @@ def main() -> None:
     rows, modules = [], []
     for name in args.variants or VARIANTS:
         options, block = VARIANTS[name]
-        code = source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
-        if name == "parameters in __constant__ memory":
-            code = constant_params_source(source, len(packed.params))
-        modules.append(cp.RawModule(code=code, options=options))  # the module must outlive its kernel
+        modules.append(cp.RawModule(code=variant_source(name, source), options=options))  # the module must outlive its kernel
         kernel = modules[-1].get_function("pass0")
-        if name == "parameters in __constant__ memory":
-            modules[-1].get_global("P_CONST").copy_from_host(packed.params.ctypes.data, packed.params.nbytes)
+        params_arg = (P,) if name == GLOBAL_PARAMS else ()
+        if name != GLOBAL_PARAMS:
+            modules[-1].get_global("P").copy_from_host(packed.params.ctypes.data_as(ctypes.c_void_p),
+                                                       packed.params.nbytes)
         table = cp.asarray(repacked_table(name, packed.tables))
         threads_x = (w + LANES - 1) // LANES
         grid = ((threads_x + block[0] - 1) // block[0], (h + block[1] - 1) // block[1], 1)
-        args_list = [(grid, (src, src, dst, np.int32(w), np.int32(h), np.uint32(0), P, table))  # aux unused
+        args_list = [(grid, (src, src, dst, np.int32(w), np.int32(h), np.uint32(0), *params_arg, table))  # aux unused
                      for src, dst in zip(inputs, outputs)]
         outputs[0].fill(0xA5)  # poison: every byte must be written
         seconds = time_launches(cp, kernel, block, args_list)

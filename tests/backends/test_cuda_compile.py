@@ -56,3 +56,24 @@ def test_cuda_backend_is_cleanly_unavailable():
     from render.backends import select_backend
     with pytest.raises(MoodgradeError, match="backend 'cuda' is not available"):
         select_backend("cuda")
+
+
+@pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
+def test_kernel_benchmark_experiments_compile(tmp_path):
+    # the GPU session is short: its experiments' source edits must still apply and compile here
+    from benchmarks.bench_cuda_kernel import CORNER_EXPERIMENTS, GLOBAL_PARAMS, variant_source
+    from benchmarks.bench_grade import colour_grade
+    plan = build_plan(colour_grade(), "u8")
+    source = program_source(plan, pack(plan, FrameContext(64, 36)), "u8", "bt709")
+    files = []
+    for name in ("backend", GLOBAL_PARAMS, *CORNER_EXPERIMENTS):
+        code = variant_source(name, source)
+        assert name == "backend" or code != source, f"{name}: the experiment's edit no longer applies"
+        path = tmp_path / f"variant{len(files)}.cu"
+        path.write_text(code)
+        files.append(str(path))
+    result = subprocess.run([NVCC, "--ptx", "-arch=sm_90", *NVRTC_OPTIONS, "-odir", str(tmp_path), *files],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert ".const .align 4 .b8 P[" in (tmp_path / "variant0.ptx").read_text()  # the backend's __constant__ P
+    assert ".const .align 4 .b8 P[" not in (tmp_path / "variant1.ptx").read_text()

@@ -2,7 +2,7 @@
 host C++ (g++) with a small shim for CUDA's thread indices and bit casts, launched over the
 same grid as CudaBackend (32x8 blocks), and compared with the NumPy reference. This checks
 the CUDA-only code paths (4-lane structs and their operators, loads, stores, clamped blur
-taps) here,
+taps, parameters in a module-level array) here,
 where there is no GPU; benchmarks/gpu_check.sh runs the real thing on one.
 """
 
@@ -33,6 +33,7 @@ struct alignas(16) float4 { float x, y, z, w; };
 static Dim3 blockIdx, threadIdx, blockDim = {BX, BY, 1};
 #define __global__
 #define __device__
+#define __constant__
 #define __forceinline__ inline
 #define _Pragma(x)
 static inline int __float_as_int(float f) { int i; memcpy(&i, &f, 4); return i; }
@@ -72,7 +73,7 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
             src_t = C_TYPES[buffer_kind(p.src, kind, kind)]
             dst_t = C_TYPES[buffer_kind(p.dst, kind, kind)]
             launchers[p.kernel] = [f"const {src_t}*", "const float*", f"{dst_t}*", "int", "int", "unsigned int",
-                                   "const float*", "const float*"]
+                                   "const float*"]
     source += "".join(_launcher(n, t) for n, t in launchers.items())
     stem = f"dialect{len(list(tmp_path.glob('*.so')))}"  # a new name: dlopen caches by path
     src_path, lib_path = tmp_path / f"{stem}.cpp", tmp_path / f"{stem}.so"
@@ -81,6 +82,8 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     lib = ctypes.CDLL(str(lib_path))
+    params = (ctypes.c_float * max(len(packed.params), 1)).in_dll(lib, "P")  # the __constant__ array
+    ctypes.memmove(params, packed.params.ctypes.data, packed.params.nbytes)
     ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)
     bufs = {"input": np.ascontiguousarray(frame), "output": np.empty_like(frame)}
     threads_x, blur_threads_x = (w + LANES - 1) // LANES, (3 * w + LANES - 1) // LANES  # as CudaBackend
@@ -99,7 +102,7 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
             continue
         aux = bufs[p.aux] if p.aux else bufs["input"]
         getattr(lib, f"launch_{p.kernel}")(ptr(bufs[p.src]), ptr(aux), ptr(bufs[p.dst]), w, h,
-                                           ctypes.c_uint(frame_index), ptr(packed.params), ptr(packed.tables),
+                                           ctypes.c_uint(frame_index), ptr(packed.tables),
                                            *grid)
     return bufs["output"]
 
