@@ -115,15 +115,27 @@ typedef struct { VF u, v; VU index; int width, height; uint frame_index; } Pixel
 DEVFN RGB rgb(VF r, VF g, VF b) { RGB c; c.r = r; c.g = g; c.b = b; return c; }
 #ifdef __OPENCL_VERSION__
 DEVFN VF clamp01(VF v) { return fmin(fmax(v, (VF)0.0f), (VF)1.0f); }  /* NaN -> 0 */
+DEVFN VF clamp01_fma(VF a, float b, float c) { return clamp01(a * b + c); }
 #else  /* __saturatef: the same (NaN -> 0), and free where it folds into the op before it */
 DEVFN VF clamp01(VF v) { VF r; FOR_LANES r.v[j] = __saturatef(v.v[j]); return r; }
+/* clamp01(a * b + c) as one saturating multiply-add: ptxas folds a saturation into a multiply
+ * but not into a multiply-add, so the device code says it in PTX (NaN -> 0 too) */
+DEVFN VF clamp01_fma(VF a, float b, float c) {
+#ifdef __CUDA_ARCH__
+    VF r;
+    FOR_LANES asm("fma.rn.ftz.sat.f32 %0, %1, %2, %3;" : "=f"(r.v[j]) : "f"(a.v[j]), "f"(b), "f"(c));
+    return r;
+#else  /* the dialect compiled as host C++ (tests) */
+    return clamp01(a * b + c);
+#endif
+}
 #endif
 DEVFN VF vmax(VF a, VF b) { return fmax(a, b); }
 DEVFN VF vmin(VF a, VF b) { return fmin(a, b); }
 /* edges e0 != e1 are uniform scalars: one reciprocal per call, a multiply-add per lane */
 DEVFN VF smoothstepv(float e0, float e1, VF v) {
     float k = 1.0f / (e1 - e0);
-    VF t = clamp01(v * k - e0 * k);
+    VF t = clamp01_fma(v, k, -e0 * k);
     return t * t * (3.0f - 2.0f * t);
 }
 /* Rec.709 / sRGB luma weights (ITU-R BT.709-6 item 3.2). */
@@ -132,7 +144,8 @@ DEVFN VF luma709(RGB c) { return 0.2126f * c.r + 0.7152f * c.g + 0.0722f * c.b; 
 DEVFN PixelCtx pixel_ctx(int x0, int y, int width, int height, uint frame_index) {
     PixelCtx px;
     VI xs = x0 + LANE_OFFSETS;
-    px.u = (VF_OF_VI(xs) + 0.5f) * (1.0f / (float)width);
+    float du = 1.0f / (float)width;  /* lane j: u0 + j du, one multiply-add a lane */
+    px.u = VF_OF_VI(LANE_OFFSETS) * du + ((float)x0 + 0.5f) * du;
     px.v = (VF)(((float)y + 0.5f) / (float)height);
     px.index = (uint)(y * width) + VU_OF_VI(xs);
     px.width = width; px.height = height; px.frame_index = frame_index;

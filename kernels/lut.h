@@ -1,23 +1,27 @@
 /* lut.h: 1D LUTs, 3D LUTs (tetrahedral and trilinear) and the ASC CDL v1.2 on display
  * values (device side of render/ops/lut.py, render/ops/cdl.py via render/ops/lut_steps.py).
- * LUT p = [domain_min rgb, top, (size - 1) / (domain_max - domain_min) rgb, size], where
- * top = (size - 1) * (1 - 2^-20), the highest grid position used (see lut_index);
+ * LUT p = [-domain_min / (domain_max - domain_min) rgb, size - 1, 1 / (domain_max - domain_min) rgb, size];
  * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
  * channel zero (see render/ops/lut_steps.py).
  */
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
 
+/* Adding LUT_MAGIC - 0.5 (2^23 - 1/2, exact) to 0 <= x < 2^22 and rounding to float gives
+ * 2^23 + floor(x) (ties to even: at a grid point, possibly the point below), or 2^23 - 1/2 for
+ * x < 1/2, which the lower clamp maps to 2^23: floor and clamp in three instructions. */
+#define LUT_MAGIC 8388608.0f
+#define LUT_MAGIC_BITS 0x4B000000
+
 /* position of v in the LUT's sample grid (v clamped to the domain, NaN -> its minimum): lower
- * index (0..size-2) and fraction. Positions stop at `top`, 2^-20 of the grid under the last
- * point (an output difference under 1e-6), so that the lower index never needs clamping.
- * The index is floor(pos) through ROUND_MAGIC; at an exact grid point it may be the point
- * below with fraction 1, which interpolates to the same value. */
-DEVFN VI lut_index(VF v, float lo, float scale, float top, VF* frac) {
-    VF pos = fmin(fmax(v * scale - lo * scale, (VF)0.0f), (VF)top);
-    VF rounded = (pos - 0.5f) + ROUND_MAGIC;
-    *frac = pos - (rounded - ROUND_MAGIC);
-    return BITS_OF_VF(rounded) - ROUND_MAGIC_BITS;
+ * index (0..size-2) and fraction (0..1; 1 at a grid point whose index is the point below,
+ * which interpolates to the same value). origin = -domain_min * unit, unit = 1 / (domain_max -
+ * domain_min), steps = size - 1. */
+DEVFN VI lut_index(VF v, float origin, float unit, float steps, VF* frac) {
+    VF t = clamp01_fma(v, unit, origin);
+    VF r = fmin(fmax(t * steps + (LUT_MAGIC - 0.5f), (VF)LUT_MAGIC), (VF)(LUT_MAGIC - 1.0f + steps));
+    *frac = t * steps - (r - LUT_MAGIC);
+    return BITS_OF_VF(r) - LUT_MAGIC_BITS;
 }
 
 DEVFN RGB op_lut1d(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
@@ -51,8 +55,8 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
     VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
               lut_index(c.b, p[2], p[6], p[3], &fb);
     /* ties go to r, then g, for the largest fraction; to b, then g, for the smallest */
-    VF f_max = fmax(fr, fmax(fg, fb)), f_min = fmin(fb, fmin(fg, fr));
-    VF f_mid = fr + fg + fb - f_max - f_min;
+    VF lo_rg = fmin(fr, fg), hi_rg = fmax(fr, fg);
+    VF f_max = fmax(hi_rg, fb), f_min = fmin(lo_rg, fb), f_mid = fmax(lo_rg, fmin(hi_rg, fb));
     VI step_max = SELI(fr == f_max, n * n, SELI(fg == f_max, n, 1));
     VI step_min = SELI(fb == f_min, 1, SELI(fg == f_min, n, n * n));
     VI top = base + (n * n + n + 1);

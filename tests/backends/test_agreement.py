@@ -83,6 +83,21 @@ def test_opencl_device_blur_kernels_agree():
     assert_agrees(backend, sample_frame(np.uint8, seed=2), FUSED_CHAIN)
 
 
+@pytest.mark.parametrize("interpolation", ["tetrahedral", "trilinear"])
+def test_luts_with_their_own_domain_and_many_points_agree(backend, interpolation):
+    # a 1D shaper of 4096 points over -0.25..1.25 and a 33-point cube over an unequal domain:
+    # grid positions, both clamps and exact grid points (the ramps hit every 8-bit code)
+    from render.ops.lut import Lut1D, Lut3D
+    rng = np.random.default_rng(9)
+    x = np.linspace(0.0, 1.0, 4096, dtype=np.float32)
+    shaper = Lut1D(np.stack([x ** 0.9, x, x ** 1.1], axis=1), domain_min=(-0.25,) * 3, domain_max=(1.25,) * 3)
+    grid = np.stack(np.meshgrid(*[np.linspace(0, 1, 33)] * 3, indexing="ij"), axis=-1)
+    cube = Lut3D((grid + 0.05 * rng.standard_normal(grid.shape)).astype(np.float32), domain_min=(0.0, -0.5, 0.1),
+                 domain_max=(1.0, 1.5, 0.9), interpolation=interpolation)
+    for dtype in (np.uint8, np.float32):
+        assert_agrees(backend, sample_frame(dtype, seed=4), (shaper, cube))
+
+
 def test_same_grain_on_every_backend_and_call(backend):
     frame = np.full((20, 30, 3), 128, np.uint8)
     grade = (OP_EXAMPLES["film_grain"],)
