@@ -1,6 +1,7 @@
 /* lut.h: 1D LUTs, 3D LUTs (tetrahedral and trilinear) and the ASC CDL v1.2 on display
  * values (device side of render/ops/lut.py, render/ops/cdl.py via render/ops/lut_steps.py).
- * LUT p = [-domain_min / (domain_max - domain_min) rgb, size - 1, 1 / (domain_max - domain_min) rgb, size];
+ * LUT p = [-domain_min / (domain_max - domain_min) rgb, reach, 1 / (domain_max - domain_min) rgb, size],
+ * reach = (size - 1)(1 - 2^-22) (see lut_index);
  * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
  * channel zero (see render/ops/lut_steps.py).
  */
@@ -9,18 +10,21 @@
 
 /* Adding LUT_MAGIC - 0.5 (2^23 - 1/2, exact) to 0 <= x < 2^22 and rounding to float gives
  * 2^23 + floor(x) (ties to even: at a grid point, possibly the point below), or 2^23 - 1/2 for
- * x < 1/2, which the lower clamp maps to 2^23: floor and clamp in three instructions. */
+ * x < 1/2, which a lower clamp maps to 2^23: floor and clamp in two instructions. */
 #define LUT_MAGIC 8388608.0f
 #define LUT_MAGIC_BITS 0x4B000000
 
 /* position of v in the LUT's sample grid (v clamped to the domain, NaN -> its minimum): lower
  * index (0..size-2) and fraction (0..1; 1 at a grid point whose index is the point below,
  * which interpolates to the same value). origin = -domain_min * unit, unit = 1 / (domain_max -
- * domain_min), steps = size - 1. */
-DEVFN VI lut_index(VF v, float origin, float unit, float steps, VF* frac) {
+ * domain_min). Positions run from 0 to reach = (size - 1)(1 - 2^-22), short of the last point
+ * by 2 float steps or more at any size, so the lower index never needs an upper clamp (even
+ * where the multiply and add are rounded apart); the scale differs from the grid's by 2^-22,
+ * 2 to 4 float steps of a position near the top. */
+DEVFN VI lut_index(VF v, float origin, float unit, float reach, VF* frac) {
     VF t = clamp01_fma(v, unit, origin);
-    VF r = fmin(fmax(t * steps + (LUT_MAGIC - 0.5f), (VF)LUT_MAGIC), (VF)(LUT_MAGIC - 1.0f + steps));
-    *frac = t * steps - (r - LUT_MAGIC);
+    VF r = fmax(t * reach + (LUT_MAGIC - 0.5f), (VF)LUT_MAGIC);
+    *frac = t * reach - (r - LUT_MAGIC);
     return BITS_OF_VF(r) - LUT_MAGIC_BITS;
 }
 

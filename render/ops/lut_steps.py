@@ -19,11 +19,11 @@ from render.ops.lut import Lut1D, Lut3D
 
 
 def _domain_params(lut, size: int) -> np.ndarray:
-    """[-domain_min / span rgb, size - 1, 1 / span rgb, size], span = domain_max - domain_min
-    (kernels/lut.h: the domain mapped onto 0..1, then onto the grid)."""
+    """[-domain_min / span rgb, reach, 1 / span rgb, size], span = domain_max - domain_min,
+    reach = (size - 1)(1 - 2^-22) (kernels/lut.h: the domain mapped onto 0..1, then onto the grid)."""
     lo = np.asarray(lut.domain_min, np.float64)
     span = np.asarray(lut.domain_max, np.float64) - lo
-    return as_f32([-lo / span, [size - 1], 1.0 / span, [size]])
+    return as_f32([-lo / span, [(size - 1) * (1 - 2.0 ** -22)], 1.0 / span, [size]])
 
 
 @dataclass(frozen=True, eq=False)
