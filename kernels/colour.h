@@ -79,24 +79,4 @@ DEVFN RGB op_curves(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixel
                lut1d_channel(c.b, t, CURVE_SAMPLES, 2));
 }
 
-/* sum of four 16-bit uniforms from two hashes, centred and scaled to unit variance */
-DEVFN VF grain_noise(VU base, uint stream) {
-    VU h1 = hash32(base + (2u * stream + 1u)), h2 = hash32(base + (2u * stream + 2u));
-    VU s = (h1 & 0xFFFFu) + (h1 >> 16) + (h2 & 0xFFFFu) + (h2 >> 16);
-    return (VF_OF_VU(s) * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
-}
-
-/* p = [0.1 * amount, chroma, frame key low 16 bits, frame key high 16 bits] */
-DEVFN RGB op_film_grain(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    uint key = (uint)p[2] | ((uint)p[3] << 16);
-    VU base = hash32(px.index ^ key);
-    VF nl = grain_noise(base, 0u);
-    VF y = clamp01(luma709(c));
-    VF k = p[0] * (4.0f * y * (1.0f - y));
-    VF nr = nl + (grain_noise(base, 1u) - nl) * p[1];
-    VF ng = nl + (grain_noise(base, 2u) - nl) * p[1];
-    VF nb = nl + (grain_noise(base, 3u) - nl) * p[1];
-    return rgb(c.r + k * nr, c.g + k * ng, c.b + k * nb);
-}
-
 #endif

@@ -109,8 +109,9 @@ DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; retu
 
 typedef struct { VF r, g, b; } RGB;
 
-/* Where the pixels being graded sit: normalised centres u, v (0..1), pixel number. */
-typedef struct { VF u, v; VU index; int width, height; uint frame_index; } PixelCtx;
+/* Where the pixels being graded sit: normalised centres u, v (0..1), pixel number, column x
+ * (as floats) and row y. */
+typedef struct { VF u, v; VU index; VF x; int y, width, height; uint frame_index; } PixelCtx;
 
 DEVFN RGB rgb(VF r, VF g, VF b) { RGB c; c.r = r; c.g = g; c.b = b; return c; }
 #ifdef __OPENCL_VERSION__
@@ -148,6 +149,7 @@ DEVFN PixelCtx pixel_ctx(int x0, int y, int width, int height, uint frame_index)
     px.u = VF_OF_VI(LANE_OFFSETS) * du + ((float)x0 + 0.5f) * du;
     px.v = (VF)(((float)y + 0.5f) / (float)height);
     px.index = (uint)(y * width) + VU_OF_VI(xs);
+    px.x = VF_OF_VI(xs); px.y = y;
     px.width = width; px.height = height; px.frame_index = frame_index;
     return px;
 }

@@ -20,7 +20,7 @@ from render.resources import kernels_dir
 
 C_TYPES = {"u8": "uchar", "u16": "ushort", "f32": "float", "buf": "float"}
 TRANSFER_MACROS = {"bt709": ("bt709_to_linear", "bt709_from_linear"), "srgb": ("srgb_to_linear", "srgb_from_linear")}
-SOURCE_ORDER = ("common.h", "colour.h", "lighting.h", "focus.h", "lut.h")
+SOURCE_ORDER = ("common.h", "colour.h", "grain.h", "lighting.h", "focus.h", "lut.h")
 
 
 @lru_cache(maxsize=None)

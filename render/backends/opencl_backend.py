@@ -111,7 +111,7 @@ class OpenCLBackend:
         q = self.queue
         pixels = w * h
         bufs = {"input": self._buffer("input", frame.nbytes), "output": self._buffer("output", frame.nbytes)}
-        for name in ("s0", "s1", "tmp", "blurred", "bright"):
+        for name in ("s0", "s1", "tmp", "blurred", "source"):
             if any(getattr(p, "src", None) == name or getattr(p, "dst", None) == name for p in plan.passes):
                 bufs[name] = self._buffer(name, pixels * 12)
         cl.enqueue_copy(q, bufs["input"], frame, is_blocking=False)

@@ -110,13 +110,16 @@ class PixelOp(Op):
 class NeighbourhoodOp(Op):
     """An op that reads neighbouring pixels (blurs): run as separate passes.
 
-    The device runs a separable Gaussian blur of the op's blur source with
-    ``blur_weights(ctx)`` and then ``combine_function(sharp, blurred, p, px)`` per pixel.
+    The device runs a separable Gaussian blur of the op's blur source (the picture, or what
+    ``source_function`` makes of it) with the weights of ``blur_sigma(ctx)``, and then
+    ``combine_function(sharp, blurred, p, px)`` per pixel.
     """
 
     combine_function: ClassVar[str] = ""
     kernel_source: ClassVar[str] = "focus.h"
-    bright_pass: ClassVar[bool] = False  # blur a linear-light bright pass instead of the picture
+    # device function (a PixelOp's signature, the op's params) making what is blurred in a pass
+    # of its own, e.g. bloom's bright pass; "" blurs the picture itself
+    source_function: ClassVar[str] = ""
 
     def blur_sigma(self, ctx: FrameContext) -> float:
         """Standard deviation of the blur in pixels of this frame (ops give it in px of 1080p)."""
@@ -124,6 +127,10 @@ class NeighbourhoodOp(Op):
 
     def params(self, ctx: FrameContext) -> np.ndarray:
         return np.zeros(0, np.float32)
+
+    def source_reference(self, rgb: np.ndarray, ctx: FrameContext) -> np.ndarray:
+        """NumPy reference of ``source_function`` (display values in)."""
+        raise NotImplementedError
 
     def combine_reference(self, sharp: np.ndarray, blurred: np.ndarray, ctx: FrameContext) -> np.ndarray:
         """NumPy reference of the per-pixel combine step (display values in, display out)."""

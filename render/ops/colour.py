@@ -1,5 +1,5 @@
 """Colour ops: exposure, white balance, lift/gamma/gain/offset, contrast, saturation,
-vibrance, hue rotation, split toning, 1D curves and film grain.
+vibrance, hue rotation, split toning and 1D curves (film grain: render/ops/grain.py).
 
 Domains: exposure and white balance work in linear light; everything else here
 works on display-referred (encoded) values, the way colourists' controls do.
@@ -416,76 +416,3 @@ def lookup_1d(rgb: np.ndarray, table: np.ndarray) -> np.ndarray:
         a, b = table[i, ch], table[i + 1, ch]
         out[..., ch] = a + (b - a) * f
     return out
-
-
-def hash32(x: np.ndarray) -> np.ndarray:
-    """lowbias32 integer hash (Chris Wellons), uint32 -> uint32; ``hash32`` in kernels/common.h."""
-    x = np.asarray(x, np.uint32).copy()
-    x ^= x >> np.uint32(16)
-    x *= np.uint32(0x7FEB352D)
-    x ^= x >> np.uint32(15)
-    x *= np.uint32(0x846CA68B)
-    x ^= x >> np.uint32(16)
-    return x
-
-
-@dataclass(frozen=True)
-class FilmGrain(PixelOp):
-    """Film grain on display values, the same on every machine and backend.
-
-    ``amount`` 0..1 (1 = standard deviation 0.1 at mid-grey, less towards black
-    and white), ``chroma`` 0..1 (0 = monochrome grain), ``seed`` 0..2**32-1. The
-    noise of pixel p in frame n is a counter-based hash of (seed, n, p): no state,
-    any frame can be rendered alone.
-    """
-
-    amount: float = 0.0
-    chroma: float = 0.0
-    seed: int = 0
-
-    name = "film_grain"
-    RANGES = {"amount": (0.0, 1.0), "chroma": (0.0, 1.0), "seed": (0, 2**32 - 1)}
-    domain = DISPLAY
-    device_function = "op_film_grain"
-    kernel_source = "colour.h"
-
-    def __post_init__(self):
-        if not isinstance(self.seed, int):
-            from render.errors import MoodgradeError
-            raise MoodgradeError(f"film_grain.seed must be an integer, got {self.seed!r}")
-        super().__post_init__()
-
-    def is_identity(self) -> bool:
-        return self.amount == 0.0
-
-    def frame_key(self, frame_index: int) -> int:
-        """The hash key of one frame: hash32(hash32(seed) + frame_index) (32-bit wrap)."""
-        h = int(hash32(np.array([self.seed]))[0])
-        return int(hash32(np.array([(h + frame_index) & 0xFFFFFFFF]))[0])
-
-    def params(self, ctx):
-        key = self.frame_key(ctx.frame_index)
-        return as_f32([0.1 * self.amount, self.chroma, key & 0xFFFF, key >> 16])
-
-    def apply_reference(self, rgb, ctx):
-        p = self.params(ctx)
-        key = np.uint32(int(p[2]) | (int(p[3]) << 16))
-        pixel = np.arange(ctx.width * ctx.height, dtype=np.uint32).reshape(ctx.height, ctx.width)
-        base = hash32(pixel ^ key)
-        noise = [grain_noise(base, stream) for stream in range(4)]  # luma, r, g, b
-        y = luma709(rgb)[..., 0]
-        response = F(4) * np.clip(y, 0, 1) * (F(1) - np.clip(y, 0, 1))
-        out = np.empty_like(rgb)
-        for ch in range(3):
-            n = noise[0] + (noise[1 + ch] - noise[0]) * p[1]
-            out[..., ch] = rgb[..., ch] + p[0] * response * n
-        return out
-
-
-def grain_noise(base: np.ndarray, stream: int) -> np.ndarray:
-    """Approximately unit-Gaussian noise: sum of four 16-bit uniforms from two hashes, centred and scaled."""
-    h1 = hash32(base + np.uint32(2 * stream + 1))
-    h2 = hash32(base + np.uint32(2 * stream + 2))
-    m = np.uint32(0xFFFF)
-    s = (h1 & m) + (h1 >> np.uint32(16)) + (h2 & m) + (h2 >> np.uint32(16))
-    return (s.astype(F) * F(1.0 / 65536.0) - F(2)) * F(1.7320508)

@@ -33,9 +33,10 @@ from pathlib import Path
 
 from render.errors import MoodgradeError
 from render.ops.cdl import CDL, read_cdl
-from render.ops.colour import (Contrast, Curves, Exposure, FilmGrain, HueRotate, LiftGammaGain, Saturation,
-                               SplitTone, Vibrance, WhiteBalance)
+from render.ops.colour import (Contrast, Curves, Exposure, HueRotate, LiftGammaGain, Saturation, SplitTone, Vibrance,
+                               WhiteBalance)
 from render.ops.focus import DepthOfField, GaussianBlur, Unsharp
+from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.lut import INTERPOLATIONS, read_cube
 from render.ops.regions import Ellipse

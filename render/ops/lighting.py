@@ -165,7 +165,7 @@ class Bloom(NeighbourhoodOp):
     RANGES = {"threshold": (0.0, 4.0), "sigma_px": (0.0, 64.0), "strength": (0.0, 4.0)}
     combine_function = "combine_bloom"
     kernel_source = "lighting.h"
-    bright_pass = True
+    source_function = "op_bloom_bright"
 
     def is_identity(self) -> bool:
         return self.strength == 0.0 or self.sigma_px == 0.0
@@ -176,7 +176,7 @@ class Bloom(NeighbourhoodOp):
     def params(self, ctx):
         return as_f32([self.threshold, self.strength])
 
-    def bright_reference(self, rgb, ctx):
+    def source_reference(self, rgb, ctx):
         """The bright pass: max(linear - threshold, 0) per channel."""
         return np.maximum(to_linear(rgb, ctx.transfer) - self.params(ctx)[0], F(0))
 

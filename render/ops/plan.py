@@ -3,7 +3,7 @@
 ``build_plan(grade)`` drops identity ops, wraps LUT/CDL ops for the device,
 inserts the linear/display conversions each op needs, fuses every run of
 per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
-an optional bright pass, a horizontal and a vertical :class:`BlurPass`, and a
+an optional source pass (what is blurred, if not the picture), a horizontal and a vertical :class:`BlurPass`, and a
 combine :class:`PixelPass` that also carries the per-pixel ops that follow.
 The first pass always reads the input frame, so blurs only ever read float buffers.
 ``Plan.key`` is the grade's structure (what a compiled program depends on);
@@ -11,7 +11,7 @@ The first pass always reads the input frame, so blurs only ever read float buffe
 
 Buffers are named: ``input`` and ``output`` (the caller's frames, any dtype) and
 float32 HxWx3 intermediates ``s0``, ``s1`` (display values), ``tmp``, ``blurred``,
-``bright``.
+``source``.
 """
 
 from __future__ import annotations
@@ -50,18 +50,27 @@ class FromLinear(PixelOp):
 
 
 @dataclass(frozen=True)
-class BloomBright(PixelOp):
-    """The bright pass of a bloom op: display values in, linear light above the threshold out."""
+class BlurSource(PixelOp):
+    """The pass that makes what a neighbourhood op blurs (bloom's bright pass, grain's noise)."""
 
-    bloom: NeighbourhoodOp = None
-    device_function = "op_bloom_bright"
-    kernel_source = "lighting.h"
+    op: NeighbourhoodOp = None
+
+    @property
+    def device_function(self) -> str:
+        return self.op.source_function
+
+    @property
+    def kernel_source(self) -> str:
+        return self.op.kernel_source
+
+    def structure(self):
+        return ("BlurSource", *self.op.structure())
 
     def params(self, ctx):
-        return self.bloom.params(ctx)
+        return self.op.params(ctx)
 
     def apply_reference(self, rgb, ctx):
-        return self.bloom.bright_reference(rgb, ctx)
+        return self.op.source_reference(rgb, ctx)
 
 
 @dataclass(frozen=True)
@@ -177,9 +186,9 @@ def build_plan(grade, frame_kind: str | None = None) -> Plan:
             passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps))
         else:
             blur_src = src
-            if nop.bright_pass:
-                passes.append(PixelPass(f"pass{len(passes)}", src, "bright", (BloomBright(nop),)))
-                blur_src = "bright"
+            if nop.source_function:
+                passes.append(PixelPass(f"pass{len(passes)}", src, "source", (BlurSource(nop),)))
+                blur_src = "source"
             passes.append(BlurPass(blur_src, "tmp", "h", nop))
             passes.append(BlurPass("tmp", "blurred", "v", nop))
             passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps, combine=nop, aux="blurred"))

@@ -6,9 +6,10 @@ Blur sizes are in px of a 1080-line frame: sigma_px 45 is a 1.5 px blur on the 3
 import numpy as np
 
 from render.ops.cdl import CDL
-from render.ops.colour import (Contrast, Curves, Exposure, FilmGrain, HueRotate, LiftGammaGain, Saturation,
-                               SplitTone, Vibrance, WhiteBalance)
+from render.ops.colour import (Contrast, Curves, Exposure, HueRotate, LiftGammaGain, Saturation, SplitTone, Vibrance,
+                               WhiteBalance)
 from render.ops.focus import DepthOfField, GaussianBlur, Unsharp
+from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.lut import Lut1D, Lut3D
 from render.ops.regions import Ellipse
@@ -36,7 +37,7 @@ OP_EXAMPLES = {
                             highlight_saturation=0.5, balance=0.2),
     "curves": Curves(master=((0.0, 0.0), (0.25, 0.2), (0.75, 0.82), (1.0, 1.0)),
                      blue=((0.0, 0.05), (1.0, 0.95))),
-    "film_grain": FilmGrain(amount=0.6, chroma=0.4, seed=1234),
+    "film_grain": FilmGrain(amount=0.6, size_px=4.0, chroma=0.4, seed=1234),
     "vignette": Vignette(amount=0.6, radius=0.3, feather=0.6, roundness=0.5),
     "highlight_rolloff": HighlightRolloff(knee=0.5, strength=0.9),
     "relight": Relight(regions=(RelightRegion(center_x=0.3, center_y=0.4, radius_x=0.2, radius_y=0.3,

@@ -98,6 +98,14 @@ def test_luts_with_their_own_domain_and_many_points_agree(backend, interpolation
         assert_agrees(backend, sample_frame(dtype, seed=4), (shaper, cube))
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_grain_of_a_real_size_agrees(backend, dtype):
+    # 4 px of 1080 lines on 216 lines: a 0.8 px blur (radius 3), edges and corners included
+    from render.ops.grain import FilmGrain
+    frame = sample_frame(dtype, height=216, width=133, seed=2)
+    assert_agrees(backend, frame, (FilmGrain(amount=1.0, size_px=4.0, chroma=0.5, seed=77),), frame_index=41)
+
+
 def test_same_grain_on_every_backend_and_call(backend):
     frame = np.full((20, 30, 3), 128, np.uint8)
     grade = (OP_EXAMPLES["film_grain"],)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from render.ops.base import FrameContext
-from render.ops.colour import (Contrast, Curves, Exposure, FilmGrain, HueRotate, LiftGammaGain, Saturation,
-                               SplitTone, Vibrance, WhiteBalance, cct_to_xy, hash32)
+from render.ops.colour import (Contrast, Curves, Exposure, HueRotate, LiftGammaGain, Saturation, SplitTone, Vibrance,
+                               WhiteBalance, cct_to_xy)
 
 CTX = FrameContext(4, 3)
 
@@ -80,20 +80,3 @@ def test_curves_pass_through_their_points_and_stay_monotone():
     out = op.apply_reference(np.stack([x, x, x], -1)[None], CTX)[0, :, 0]
     assert out[50] == pytest.approx(0.7, abs=1e-4)
     assert np.all(np.diff(out) >= 0)
-
-
-def test_grain_hash_is_lowbias32():
-    # Chris Wellons, "Prospecting for Hash Functions" (2018): lowbias32 maps 0 to 0 and is a bijection
-    assert hash32(np.array([0]))[0] == 0
-    values = hash32(np.arange(1 << 16))
-    assert len(np.unique(values)) == 1 << 16
-
-
-def test_grain_statistics_and_seed():
-    ctx = FrameContext(256, 256, frame_index=5)
-    grey = np.full((256, 256, 3), 0.5, np.float32)
-    out = FilmGrain(amount=1.0, chroma=0.0, seed=9).apply_reference(grey, ctx) - 0.5
-    assert abs(out.mean()) < 0.002 and out.std() == pytest.approx(0.1, rel=0.03)
-    assert np.allclose(out[..., 0], out[..., 2])                         # monochrome grain
-    other = FilmGrain(amount=1.0, chroma=0.0, seed=10).apply_reference(grey, ctx) - 0.5
-    assert np.corrcoef(out[..., 0].ravel(), other[..., 0].ravel())[0, 1] < 0.05

@@ -12,8 +12,9 @@ from render.backends.numpy_backend import NumpyBackend
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext, NeighbourhoodOp, PixelOp
 from render.ops.cdl import CDL
-from render.ops.colour import Contrast, Curves, Exposure, FilmGrain, LiftGammaGain, WhiteBalance
+from render.ops.colour import Contrast, Curves, Exposure, LiftGammaGain, WhiteBalance
 from render.ops.focus import Unsharp
+from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.plan import CodeTable, FromLinear, ToLinear, build_plan
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
