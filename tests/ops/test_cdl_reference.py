@@ -63,6 +63,19 @@ def test_agrees_with_opencolorio(cdl):
     np.testing.assert_allclose(cdl.apply_reference(rgb), ocio_cdl(cdl, rgb), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("cdl", CDLS, ids=range(len(CDLS)))
+def test_device_kernels_agree_with_opencolorio(cdl):
+    # the OpenCL kernels (PoCL in CI) on a float frame; frames are clamped to 0..1 as they load
+    from render.backends.opencl_backend import OpenCLBackend, opencl_devices
+    if not opencl_devices():
+        pytest.skip("no OpenCL device")
+    rng = np.random.default_rng(5)
+    frame = np.concatenate([np.repeat(np.linspace(0, 1, 1000, dtype=np.float32)[:, None], 3, axis=1),
+                            rng.random((5000, 3), dtype=np.float32)]).reshape(60, 100, 3)
+    graded = OpenCLBackend().apply(frame, (cdl,))
+    np.testing.assert_allclose(graded.reshape(-1, 3), ocio_cdl(cdl, frame.reshape(-1, 3)), atol=1e-5, rtol=0)
+
+
 @pytest.mark.parametrize(
     "values",
     [

