@@ -11,6 +11,7 @@ as strong at the frame's edges as inside. Device code: ``kernels/grain.h``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,19 +42,23 @@ def grain_noise(base: np.ndarray, stream: int) -> np.ndarray:
     return (s.astype(F) * F(1.0 / 65536.0) - F(2)) * F(1.7320508)
 
 
-def edge_factors(weights: np.ndarray) -> np.ndarray:
-    """1 / standard deviation of unit white noise blurred in one direction by ``weights`` (half
-    kernel, edges clamped), for pixels 0..EDGE_FACTORS-1 from the nearest edge (the last entry
-    serves every pixel further in). The taps that fall off the edge all read the edge pixel, so
-    near it the noise is less averaged out: 1.4x stronger at the edge for a 1 px blur.
-    Frames narrower than twice the blur radius are treated as if only the nearest edge clamped.
+@lru_cache(maxsize=32)
+def edge_factors(sigma_px: float) -> np.ndarray:
+    """1 / standard deviation of unit white noise blurred in one direction by the Gaussian of
+    ``sigma_px`` (px of this frame; the plan's weights, edges clamped), for pixels
+    0..EDGE_FACTORS-1 from the nearest edge (the last entry serves every pixel further in).
+    The taps that fall off the edge all read the edge pixel, so near it the noise is less
+    averaged out: 1.4x stronger at the edge for a 1 px blur. Frames narrower than twice the
+    blur radius are treated as if only the nearest edge clamped.
     """
+    weights = gaussian_weights(sigma_px)
     full = np.concatenate([weights[:0:-1], weights]).astype(np.float64)  # offsets -R..R
     r = len(weights) - 1
     out = np.empty(EDGE_FACTORS, np.float64)
     for d in range(EDGE_FACTORS):
         cut = max(r - d + 1, 0)  # offsets -R..-d fall on the edge pixel
         out[d] = 1.0 / np.sqrt(full[:cut].sum() ** 2 + (full[cut:] ** 2).sum())
+    out.flags.writeable = False
     return out
 
 
@@ -98,7 +103,7 @@ class FilmGrain(NeighbourhoodOp):
     def params(self, ctx):
         """[0.1 * amount, chroma, frame key low 16 bits, high 16 bits, EDGE_FACTORS edge factors]."""
         key = self.frame_key(ctx.frame_index)
-        factors = edge_factors(gaussian_weights(self.blur_sigma(ctx)))
+        factors = edge_factors(self.blur_sigma(ctx))
         return as_f32([0.1 * self.amount, self.chroma, key & 0xFFFF, key >> 16, factors])
 
     def source_reference(self, rgb, ctx):
