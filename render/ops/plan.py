@@ -5,7 +5,9 @@ inserts the linear/display conversions each op needs, fuses every run of
 per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
 an optional source pass (what is blurred, if not the picture), a horizontal and a vertical :class:`BlurPass`, and a
 combine :class:`PixelPass` that also carries the per-pixel ops that follow.
-The first pass always reads the input frame, so blurs only ever read float buffers.
+The first pass always reads the input frame, so blurs only ever read float buffers
+(a grade that starts with a neighbourhood op gets a first pass that only converts the
+frame, unless the op has a source pass: that pass and the combine read the frame).
 ``Plan.key`` is the grade's structure (what a compiled program depends on);
 ``pack(plan, ctx)`` gives the per-frame values (kernel arguments).
 
@@ -183,6 +185,8 @@ def build_plan(grade, frame_kind: str | None = None) -> Plan:
         if n == 0 and frame_kind == "u8":
             steps = _bake_codes(steps)
         if nop is None:
+            if not steps and n + 1 < len(stages) and stages[n + 1][0].source_function:
+                continue  # nothing to do before a source pass: it and the combine read the frame
             passes.append(PixelPass(f"pass{len(passes)}", src, dst, steps))
         else:
             blur_src = src

@@ -91,3 +91,16 @@ def test_leading_per_channel_ops_on_8bit_frames_become_one_table_of_codes():
     for grade, kind in (((exposure,), "f32"), ((exposure,), "u16"), ((contrast, vignette), "u8"),
                         ((vignette, exposure), "u8")):
         assert not any(isinstance(s, CodeTable) for s in build_plan(grade, kind).passes[0].steps)
+
+
+def test_neighbourhood_passes_and_the_buffers_they_use():
+    def layout(grade):
+        return [(type(p).__name__, p.src, p.dst) for p in build_plan(grade, "u8").passes]
+    blurs_of_s0 = [("BlurPass", "s0", "tmp"), ("BlurPass", "tmp", "blurred")]
+    # a blur reads a float copy of the frame; a grain's noise pass and combine read the frame itself
+    assert layout((Unsharp(sigma_px=2.0, amount=1.0),)) == [("PixelPass", "input", "s0"), *blurs_of_s0,
+                                                            ("PixelPass", "s0", "output")]
+    assert layout((FilmGrain(amount=0.5),)) == [("PixelPass", "input", "source"), ("BlurPass", "source", "tmp"),
+                                                ("BlurPass", "tmp", "blurred"), ("PixelPass", "input", "output")]
+    assert layout((Contrast(1.2), FilmGrain(amount=0.5)))[:2] == [("PixelPass", "input", "s0"),
+                                                                   ("PixelPass", "s0", "source")]
