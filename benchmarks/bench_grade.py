@@ -84,7 +84,8 @@ def time_backend(backend, frames, grade) -> float:
 
 def time_cuda_kernels(backend, frames, grade, repeats: int = 48) -> float:
     """Seconds per frame of the kernels alone, frames already on the device (CUDA events),
-    rotating over the frames so that a 4K frame is not served from the L2 cache."""
+    rotating over the frames so that a 4K frame is not served from the L2 cache; each frame's
+    copy of its parameters into constant memory (a few hundred bytes) is included."""
     import cupy as cp
     runs = [backend.prepare(cp.asarray(frame), grade)[0] for frame in frames]
     for run in runs:
