@@ -48,10 +48,17 @@ VARIANTS = {  # name: (NVRTC options, block)
     "LUT as RGB10 (4 B)": (NVRTC_OPTIONS, BLOCK),
     "LUT as RGBA fp16 (8 B)": (NVRTC_OPTIONS, BLOCK),
     "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK),
+    "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK),
 }
+FOLD = "contrast and saturation folded"
 PARAMS_DECLARATION = "DECLARE_PARAMS("
 PARAMS_IN_SIGNATURE = "PARAMS_ARG GLOBAL const float* RESTRICT T"
 GLOBAL_PARAMS = "parameters in global memory (before)"
+# a contrast (c k + b) then a saturation (s c + (1 - s) Y(c)) is s k c + (1 - s) k Y(c) + b:
+# what folding such runs in the plan would save, measured before it is built
+CONTRAST_SATURATION = "    c = op_contrast(c, P + 8, T + 143748, px);\n    c = op_saturation(c, P + 10, T + 143748, px);"
+FOLDED = ("    { float k = P[8], b = P[9] - P[9] * P[8], s = P[10]; VF o = luma709(c) * ((1.0f - s) * k) + b;\n"
+          "      c = rgb(c.r * (s * k) + o, c.g * (s * k) + o, c.b * (s * k) + o); }")
 
 
 def global_params_source(source: str) -> str:
@@ -77,6 +84,8 @@ def variant_source(name: str, source: str) -> str:
     """The program a variant compiles: the backend's own, or an experiment's edit of it."""
     if name == GLOBAL_PARAMS:
         return global_params_source(source)
+    if name == FOLD:
+        return source.replace(CONTRAST_SATURATION, FOLDED)
     return source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
 
 

@@ -61,12 +61,12 @@ def test_cuda_backend_is_cleanly_unavailable():
 @pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
 def test_kernel_benchmark_experiments_compile(tmp_path):
     # the GPU session is short: its experiments' source edits must still apply and compile here
-    from benchmarks.bench_cuda_kernel import CORNER_EXPERIMENTS, GLOBAL_PARAMS, variant_source
+    from benchmarks.bench_cuda_kernel import CORNER_EXPERIMENTS, FOLD, GLOBAL_PARAMS, variant_source
     from benchmarks.bench_grade import colour_grade
     plan = build_plan(colour_grade(), "u8")
     source = program_source(plan, pack(plan, FrameContext(64, 36)), "u8", "bt709")
     files = []
-    for name in ("backend", GLOBAL_PARAMS, *CORNER_EXPERIMENTS):
+    for name in ("backend", GLOBAL_PARAMS, FOLD, *CORNER_EXPERIMENTS):
         code = variant_source(name, source)
         assert name == "backend" or code != source, f"{name}: the experiment's edit no longer applies"
         path = tmp_path / f"variant{len(files)}.cu"
