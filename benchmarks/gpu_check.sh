@@ -35,7 +35,7 @@ print('cupy', cupy.__version__, 'numpy', numpy.__version__, 'backends:', ', '.jo
 status=0
 TAIL=4 step "CUDA agreement tests (every op and the fused chain vs NumPy)" 300 \
     python3 -m pytest -q -p no:cacheprovider --noconftest tests/backends/test_agreement.py -k cuda || status=1
-TAIL=12 step "fused colour pass, 4K 8-bit, kernel variants" 120 python3 -m benchmarks.bench_cuda_kernel || status=1
+TAIL=26 step "fused colour pass, 4K 8-bit, kernel variants" 180 python3 -m benchmarks.bench_cuda_kernel || status=1
 TAIL=6 step "grading benchmark (host frames in and out; kernels alone)" 240 \
     python3 -m benchmarks.bench_grade --sizes 1080p 4k --frames 6 || status=1
 TAIL=4 step "whole grade job on the GPU (teal-orange, bigbuckbunny)" 240 \
