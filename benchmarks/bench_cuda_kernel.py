@@ -150,7 +150,7 @@ def main() -> None:
     plan = build_plan(grade, "u8")
     packed = pack(plan, FrameContext(w, h, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
-    assert CORNER_LOAD in source and PARAMS_DECLARATION in source and PARAMS_IN_SIGNATURE in source, \
+    assert all(edit in source for edit in (CORNER_LOAD, PARAMS_DECLARATION, PARAMS_IN_SIGNATURE, CONTRAST_SATURATION)), \
         "kernels or codegen changed: update the experiments' source edits"
     want = backend.apply(frames[0], grade)
     inputs = [cp.asarray(f) for f in frames]
@@ -187,7 +187,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     for name, block, seconds, diff in rows:
         print(f"| {name} | {block[0]}x{block[1]} | {seconds * 1e6:.1f} | {seconds / floor:.2f} | {diff} |")
-    backend = dict((name, seconds) for name, _, seconds, _ in rows).get("backend")
+    backend = {name: seconds for name, _, seconds, _ in rows}.get("backend")
     if backend is not None and args.size == "4k":
         verdict = "met" if backend <= TARGET_S else "not met"
         print(f"\n# the backend's pass: {backend * 1e6:.1f} us against the 40 us target for a 4K 8-bit frame: {verdict}")

@@ -3,8 +3,9 @@
 ``build_plan(grade)`` drops identity ops, wraps LUT/CDL ops for the device,
 inserts the linear/display conversions each op needs, fuses every run of
 per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
-an optional source pass (what is blurred, if not the picture), a horizontal and a vertical :class:`BlurPass`, and a
-combine :class:`PixelPass` that also carries the per-pixel ops that follow.
+an optional source pass (what is blurred, if not the picture), a horizontal and a
+vertical :class:`BlurPass`, and a combine :class:`PixelPass` that also carries the
+per-pixel ops that follow.
 The first pass always reads the input frame, so blurs only ever read float buffers
 (a grade that starts with a neighbourhood op gets a first pass that only converts the
 frame, unless the op has a source pass: that pass and the combine read the frame).
