@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import re
 import statistics
 
 import numpy as np
 
 from benchmarks.bench_grade import SIZES, colour_grade, load_frames
 from render.backends.codegen import program_source
-from render.backends.cuda_backend import BLOCK, LANES, NVRTC_OPTIONS, CudaBackend
+from render.backends.cuda_backend import BLOCK, LANES, LUT_POSITIONS, NVRTC_OPTIONS, CudaBackend
 from render.ops.base import FrameContext
-from render.ops.plan import build_plan, pack
+from render.ops.codes import CODE_POSITIONS_FLOATS, Lut3DFromCodes
+from render.ops.plan import Packed, Plan, build_plan, pack
 
 VARIANTS = {  # name: (NVRTC options, block)
     "backend": (NVRTC_OPTIONS, BLOCK),
@@ -39,40 +41,40 @@ VARIANTS = {  # name: (NVRTC options, block)
     "block 32x8": (NVRTC_OPTIONS, (32, 8, 1)),
     "block 32x2": (NVRTC_OPTIONS, (32, 2, 1)),
     "block 64x2": (NVRTC_OPTIONS, (64, 2, 1)),
+    "maxrregcount 64": ((*NVRTC_OPTIONS, "--maxrregcount=64"), BLOCK),
     "maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK),
-    "maxrregcount 40": ((*NVRTC_OPTIONS, "--maxrregcount=40"), BLOCK),
-    "maxrregcount 32": ((*NVRTC_OPTIONS, "--maxrregcount=32"), BLOCK),
-    # experiments on the 3D LUT's corner loads (source edited here; tables repacked below)
-    "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
-    "LUT as RGBA16 (8 B)": (NVRTC_OPTIONS, BLOCK),
-    "LUT as RGB10 (4 B)": (NVRTC_OPTIONS, BLOCK),
-    "LUT as RGBA fp16 (8 B)": (NVRTC_OPTIONS, BLOCK),
+    # the backend's program before a change, to measure its gain in the same run
+    "LUT positions computed (before)": (NVRTC_OPTIONS, BLOCK),
     "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK),
+    # experiments: source edits, to measure a change before it is made in kernels/
+    "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
+    "LUT as RGBA fp16 (8 B)": (NVRTC_OPTIONS, BLOCK),
+    "code positions in shared memory": (NVRTC_OPTIONS, BLOCK),
     "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK),
 }
+COMPUTED_POSITIONS = "LUT positions computed (before)"
+GLOBAL_PARAMS = "parameters in global memory (before)"
 FOLD = "contrast and saturation folded"
 TARGET_S = 40e-6  # issue 3: the fused colour pass on a 4K 8-bit frame on an H100
 PARAMS_DECLARATION = "DECLARE_PARAMS("
 PARAMS_IN_SIGNATURE = "PARAMS_ARG GLOBAL const float* RESTRICT T"
-GLOBAL_PARAMS = "parameters in global memory (before)"
 # a contrast (c k + b) then a saturation (s c + (1 - s) Y(c)) is s k c + (1 - s) k Y(c) + b:
 # what folding such runs in the plan would save, measured before it is built
-CONTRAST_SATURATION = "    c = op_contrast(c, P + 8, T + 143748, px);\n    c = op_saturation(c, P + 10, T + 143748, px);"
-FOLDED = ("    { float k = P[8], b = P[9] - P[9] * P[8], s = P[10]; VF o = luma709(c) * ((1.0f - s) * k) + b;\n"
-          "      c = rgb(c.r * (s * k) + o, c.g * (s * k) + o, c.b * (s * k) + o); }")
-
-
-def global_params_source(source: str) -> str:
-    """The program with P a kernel argument in global memory, as before the __constant__ array."""
-    lines = [line for line in source.splitlines() if not line.startswith(PARAMS_DECLARATION)]
-    return "\n".join(lines).replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T")
+CONTRAST_SATURATION = re.compile(r"    c = op_contrast\(c, P \+ (\d+), T \+ \d+, px\);\n"
+                                 r"    c = op_saturation\(c, P \+ (\d+), T \+ \d+, px\);")
+FOLDED = ("    {{ float k = P[{0}], b = P[{1}] - P[{1}] * P[{0}], s = P[{2}]; VF o = luma709(c) * ((1.0f - s) * k) + b;\n"
+          "      c = rgb(c.r * (s * k) + o, c.g * (s * k) + o, c.b * (s * k) + o); }}")
 CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
+# the code positions copied to shared memory by each block (fine at 4K: no thread of a block
+# returns before the barrier), read there instead of through L1
+SHARED = "code positions in shared memory"
+CODE_POSITIONS = "const float2 *er = (const float2*)t, *eg = er + 256, *eb = er + 512;"
+SHARED_POSITIONS = ("__shared__ float2 sh[768]; "
+                    "for (int m = threadIdx.y * blockDim.x + threadIdx.x; m < 768; m += blockDim.x * blockDim.y) "
+                    "sh[m] = ((const float2*)t)[m]; __syncthreads(); "
+                    "const float2 *er = sh, *eg = sh + 256, *eb = sh + 512;")
 CORNER_EXPERIMENTS = {
     "LUT corners computed, no loads": "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);",
-    "LUT as RGBA16 (8 B)": "uint2 q = ((const uint2*)t)[k.v[j]]; const float s = 1.0f / 65535.0f; "
-                           "float4 e = make_float4((q.x & 65535u) * s, (q.x >> 16) * s, (q.y & 65535u) * s, 0.0f);",
-    "LUT as RGB10 (4 B)": "uint q = ((const uint*)t)[k.v[j]]; const float s = 1.0f / 1023.0f; "
-                          "float4 e = make_float4((q & 1023u) * s, ((q >> 10) & 1023u) * s, (q >> 20) * s, 0.0f);",
     # half the bytes of float corners for one conversion a channel (an 8-bit output's error: 0.06 code value)
     "LUT as RGBA fp16 (8 B)": "uint2 q = ((const uint2*)t)[k.v[j]]; float4 e; e.w = 0.0f; "
                               "asm(\"{ .reg .f16 r, g, b, z; mov.b32 {r, g}, %3; mov.b32 {b, z}, %4; "
@@ -81,26 +83,44 @@ CORNER_EXPERIMENTS = {
 }
 
 
-def variant_source(name: str, source: str) -> str:
-    """The program a variant compiles: the backend's own, or an experiment's edit of it."""
-    if name == GLOBAL_PARAMS:
-        return global_params_source(source)
-    if name == FOLD:
-        return source.replace(CONTRAST_SATURATION, FOLDED)
-    return source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name]) if name in CORNER_EXPERIMENTS else source
+def bench_plan(name: str) -> Plan:
+    """The plan of bench_grade's colour grade on 8-bit frames, as the variant runs it: the
+    backend's (the LUT's grid positions looked up by code), or with the positions computed."""
+    plan = build_plan(colour_grade(), "u8", "computed" if name == COMPUTED_POSITIONS else LUT_POSITIONS)
+    assert isinstance(plan.passes[0].steps[0], Lut3DFromCodes) != (name == COMPUTED_POSITIONS)
+    return plan
 
 
-def repacked_table(name: str, tables: np.ndarray) -> np.ndarray:
-    """The LUT (at offset 0 of the bench's table) in the layout a corner experiment reads."""
-    rgba = np.clip(tables.reshape(-1, 4), 0.0, 1.0)
-    if name == "LUT as RGBA16 (8 B)":
-        return np.round(rgba * 65535).astype(np.uint16)
-    if name == "LUT as RGB10 (4 B)":
-        q = np.round(rgba[:, :3] * 1023).astype(np.uint32)
-        return q[:, 0] | (q[:, 1] << 10) | (q[:, 2] << 20)
-    if name == "LUT as RGBA fp16 (8 B)":
-        return rgba.astype(np.float16)
-    return tables
+def variant_program(name: str, width: int, height: int) -> tuple[str, Packed]:
+    """(CUDA source, per-frame values) of a variant: the backend's program or an edit of it."""
+    plan = bench_plan(name)
+    packed = pack(plan, FrameContext(width, height, 0, "bt709"))
+    source = program_source(plan, packed, "u8", "bt709")
+    assert all(edit in source for edit in (CORNER_LOAD, CODE_POSITIONS, PARAMS_DECLARATION, PARAMS_IN_SIGNATURE)) \
+        and CONTRAST_SATURATION.search(source), "kernels or codegen changed: update the experiments' source edits"
+    if name == GLOBAL_PARAMS:  # P a kernel argument in global memory, as before the __constant__ array
+        lines = [line for line in source.splitlines() if not line.startswith(PARAMS_DECLARATION)]
+        source = "\n".join(lines).replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T")
+    elif name == FOLD:
+        contrast, saturation = (int(g) for g in CONTRAST_SATURATION.search(source).groups())
+        source = CONTRAST_SATURATION.sub(FOLDED.format(contrast, contrast + 1, saturation), source)
+    elif name == SHARED:
+        source = source.replace(CODE_POSITIONS, SHARED_POSITIONS)
+    elif name in CORNER_EXPERIMENTS:
+        source = source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name])
+    return source, packed
+
+
+def variant_tables(name: str, packed: Packed) -> np.ndarray:
+    """The table buffer a variant reads: the fp16 experiment's LUT (after the code positions) repacked."""
+    if name != "LUT as RGBA fp16 (8 B)":
+        return packed.tables
+    step_offsets = packed.offsets["pass0"][1]
+    lut_start = step_offsets[0][1] + CODE_POSITIONS_FLOATS
+    lut_end = step_offsets[1][1] if len(step_offsets) > 1 else len(packed.tables)
+    rgba = np.clip(packed.tables[lut_start:lut_end].reshape(-1, 4), 0.0, 1.0).astype(np.float16)
+    head = packed.tables[:lut_start].view(np.uint8)  # the LUT's offset in floats is kept: same bytes before it
+    return np.concatenate([head, rgba.view(np.uint8).ravel()])
 
 
 def copy_bandwidth(cp, nbytes: int) -> float:
@@ -147,31 +167,26 @@ def main() -> None:
     frames = load_frames(4, SIZES[args.size])
     h, w = frames[0].shape[:2]
     grade = colour_grade()
-    plan = build_plan(grade, "u8")
-    packed = pack(plan, FrameContext(w, h, 0, "bt709"))
-    source = program_source(plan, packed, "u8", "bt709")
-    assert all(edit in source for edit in (CORNER_LOAD, PARAMS_DECLARATION, PARAMS_IN_SIGNATURE, CONTRAST_SATURATION)), \
-        "kernels or codegen changed: update the experiments' source edits"
     want = backend.apply(frames[0], grade)
     inputs = [cp.asarray(f) for f in frames]
     outputs = [cp.empty_like(x) for x in inputs]
-    P = cp.asarray(packed.params)
     if args.source_out:
         with open(args.source_out, "w") as fh:
-            fh.write(source)
+            fh.write(variant_program("backend", w, h)[0])
     bandwidth = copy_bandwidth(cp, frames[0].nbytes)
     floor = 2 * frames[0].nbytes / bandwidth
     print(f"# {backend.device}, {w}x{h} u8, d2d copy {bandwidth / 1e12:.2f} TB/s, floor {floor * 1e6:.1f} us")
     rows, modules = [], []
     for name in args.variants or VARIANTS:
         options, block = VARIANTS[name]
-        modules.append(cp.RawModule(code=variant_source(name, source), options=options))  # the module must outlive its kernel
+        source, packed = variant_program(name, w, h)
+        modules.append(cp.RawModule(code=source, options=options))  # the module must outlive its kernel
         kernel = modules[-1].get_function("pass0")
-        params_arg = (P,) if name == GLOBAL_PARAMS else ()
+        params_arg = (cp.asarray(packed.params),) if name == GLOBAL_PARAMS else ()
         if name != GLOBAL_PARAMS:
             modules[-1].get_global("P").copy_from_host(packed.params.ctypes.data_as(ctypes.c_void_p),
                                                        packed.params.nbytes)
-        table = cp.asarray(repacked_table(name, packed.tables))
+        table = cp.asarray(variant_tables(name, packed))
         threads_x = (w + LANES - 1) // LANES
         grid = ((threads_x + block[0] - 1) // block[0], (h + block[1] - 1) // block[1], 1)
         args_list = [(grid, (src, src, dst, np.int32(w), np.int32(h), np.uint32(0), *params_arg, table))  # aux unused

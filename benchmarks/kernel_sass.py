@@ -27,14 +27,11 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_cuda_kernel import VARIANTS, variant_source
-from benchmarks.bench_grade import colour_grade
-from render.backends.codegen import program_source
+from benchmarks.bench_cuda_kernel import VARIANTS, variant_program
 from render.backends.cuda_backend import LANES, NVRTC_OPTIONS
-from render.ops.base import FrameContext
-from render.ops.plan import build_plan, pack
 
 EDGE_PATHS = ("if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);",
+              "if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);",
               "if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }")
 SASS_LINE = re.compile(r"^\s+/\*[0-9a-f]{4}\*/\s+(?:@!?U?P[T0-9]\s+)?([A-Z0-9_]+)")
 
@@ -55,8 +52,7 @@ def disassembler_path() -> str:
 
 def hot_path_source(variant: str) -> str:
     """The variant's program with the edge paths of the 8-bit load and store cut out."""
-    plan = build_plan(colour_grade(), "u8")
-    source = variant_source(variant, program_source(plan, pack(plan, FrameContext(3840, 2160)), "u8", "bt709"))
+    source = variant_program(variant, 3840, 2160)[0]
     for line in EDGE_PATHS:
         assert line in source, "kernels/common.h changed: update EDGE_PATHS"
         source = source.replace(line, "")

@@ -108,6 +108,8 @@ DEVFN VF gather(const float* t, VI i) { VF r; FOR_LANES r.v[j] = t[i.v[j]]; retu
 #endif
 
 typedef struct { VF r, g, b; } RGB;
+/* 8-bit codes (0..255) of LANES pixels, for ops that look codes up (load_u8_codes) */
+typedef struct { VI r, g, b; } CODES;
 
 /* Where the pixels being graded sit: normalised centres u, v (0..1), pixel number, column x
  * (as floats) and row y. */
@@ -158,7 +160,6 @@ DEVFN PixelCtx pixel_ctx(int x0, int y, int width, int height, uint frame_index)
  * even), held in the low mantissa bits: float -> integer without a conversion instruction (GPUs
  * run those at a quarter of the rate of arithmetic). */
 #define ROUND_MAGIC 12582912.0f
-#define ROUND_MAGIC_BITS 0x4B400000
 
 /* ---- log2 / exp2 / pow in plain arithmetic (|rel. error| < 1e-6), vectorisable on every
  * device and the same on all; the maths-library pow is 20x slower on PoCL. ---- */
@@ -210,14 +211,6 @@ DEVFN RGB rgb_from_linear(RGB c) { return rgb(FROM_LINEAR(c.r), FROM_LINEAR(c.g)
 /* the processor's domain changes, as ops (p, t unused) */
 DEVFN RGB op_to_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) { return rgb_to_linear(c); }
 DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) { return rgb_from_linear(c); }
-
-/* the leading per-channel ops of the first pass on 8-bit frames, baked per frame into their
- * results for the 256 codes: t = [r 256][g 256][b 256] (CodeTable in render/ops/plan.py);
- * c holds code / 255 as loaded, so c * 255 rounds back to the code exactly */
-DEVFN VI u8_code(VF v) { return BITS_OF_VF(v * 255.0f + ROUND_MAGIC) - ROUND_MAGIC_BITS; }
-DEVFN RGB op_code_table(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    return rgb(GATHER(t, u8_code(c.r)), GATHER(t, u8_code(c.g) + 256), GATHER(t, u8_code(c.b) + 512));
-}
 
 /* ---- soft elliptical masks in 0..1 frame units: e = (cx, cy, cos/rx, sin/rx, cos/ry, sin/ry,
  * feather), the rotation and radii folded on the host (render/ops/regions.py) ---- */
@@ -301,6 +294,38 @@ DEVFN RGB load_u8(GLOBAL const uchar* s, int base, int n) {
     return o;
 }
 #endif
+/* the codes themselves, for a first step that looks them up (PixelOp.reads_codes) */
+#ifdef __OPENCL_VERSION__
+DEVFN CODES load_u8_codes(GLOBAL const uchar* s, int base, int n) {
+    int kr[LANES], kg[LANES], kb[LANES];
+    for (int j = 0; j < LANES; ++j) {
+        int k = 3 * (base + min(j, n - 1)); kr[j] = s[k]; kg[j] = s[k + 1]; kb[j] = s[k + 2]; }
+    CODES o; o.r = VLOAD(kr); o.g = VLOAD(kg); o.b = VLOAD(kb);
+    return o;
+}
+#else
+DEVFN CODES load_u8_codes_lanes(GLOBAL const uchar* s, int base, int n) {
+    CODES o;
+    FOR_LANES { int k = 3 * (base + min(j, n - 1)); o.r.v[j] = s[k]; o.g.v[j] = s[k + 1]; o.b.v[j] = s[k + 2]; }
+    return o;
+}
+#define U8_CODE(w, k) ((int)__byte_perm((w), 0u, 0x4440u | (k)))  /* byte k of w, one permute */
+DEVFN CODES load_u8_codes(GLOBAL const uchar* s, int base, int n) {
+    if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);
+    const uint* w = (const uint*)(s + 3 * base);
+    uint a = w[0], b = w[1], c = w[2];
+    CODES o;
+    o.r.v[0] = U8_CODE(a, 0); o.r.v[1] = U8_CODE(a, 3); o.r.v[2] = U8_CODE(b, 2); o.r.v[3] = U8_CODE(c, 1);
+    o.g.v[0] = U8_CODE(a, 1); o.g.v[1] = U8_CODE(b, 0); o.g.v[2] = U8_CODE(b, 3); o.g.v[3] = U8_CODE(c, 2);
+    o.b.v[0] = U8_CODE(a, 2); o.b.v[1] = U8_CODE(b, 1); o.b.v[2] = U8_CODE(c, 0); o.b.v[3] = U8_CODE(c, 3);
+    return o;
+}
+#endif
+/* the leading per-channel ops of the first pass on 8-bit frames, baked per frame into their
+ * results for the 256 codes: t = [r 256][g 256][b 256] (CodeTable in render/ops/plan.py) */
+DEVFN RGB op_code_table(CODES k, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    return rgb(GATHER(t, k.r), GATHER(t, k.g + 256), GATHER(t, k.b + 512));
+}
 DEFINE_LOAD(load_u16, ushort, rgb(c.r * U16_SCALE, c.g * U16_SCALE, c.b * U16_SCALE))
 DEFINE_LOAD(load_f32, float, rgb(clamp01(c.r), clamp01(c.g), clamp01(c.b)))
 DEFINE_LOAD(load_buf, float, c)

@@ -76,12 +76,17 @@ def pixel_kernel(p, packed: Packed, frame_kind: str) -> str:
         "    if (x0 >= width || y >= height) return;",
         "    int n = min(LANES, width - x0), i = y * width + x0;",
         "    PixelCtx px = pixel_ctx(x0, y, width, height, frame_index);",
-        f"    RGB c = load_{src_kind}(src, i, n);",
     ]
+    calls = [f"{step.device_function}(%s, P + {po}, T + {to}, px)" for step, (po, to) in zip(p.steps, step_offsets)]
+    if p.steps and p.steps[0].reads_codes:  # the first step looks the frame's 8-bit codes up
+        if src_kind != "u8" or p.combine is not None:
+            raise ValueError(f"{p.steps[0].device_function} must start a pass that reads an 8-bit frame")
+        lines.append(f"    RGB c = {calls.pop(0) % 'load_u8_codes(src, i, n)'};")
+    else:
+        lines.append(f"    RGB c = load_{src_kind}(src, i, n);")
     if p.combine is not None:
         lines.append(f"    c = {p.combine.combine_function}(c, load_buf(aux, i, n), P + {comb_offset}, px);")
-    for step, (po, to) in zip(p.steps, step_offsets):
-        lines.append(f"    c = {step.device_function}(c, P + {po}, T + {to}, px);")
+    lines += [f"    c = {call % 'c'};" for call in calls]
     lines += [f"    store_{dst_kind}(dst, i, n, c);", "}"]
     return "\n".join(lines)
 

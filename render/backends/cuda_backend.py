@@ -23,6 +23,9 @@ LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
 # fast maths: approximate division and square root (2 ulp), denormals flushed; NaN handling
 # is unchanged, and the agreement bounds (1 code value, 1e-4 in float) hold with room to spare
 NVRTC_OPTIONS = ("--std=c++14", "--use_fast_math")
+# a 3D LUT that starts a grade on 8-bit frames looks its grid positions up by code: fewer
+# instructions than computing them, for an issue-bound pass (benchmarks/NOTES.md)
+LUT_POSITIONS = "codes"
 
 
 def cuda_unavailable_reason() -> str | None:
@@ -93,7 +96,7 @@ class CudaBackend:
         cp = self._cp
         kind = frame_kind(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade, kind)
+        plan = build_plan(grade, kind, LUT_POSITIONS)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         mod = self._module(program_key(plan, packed, kind, transfer),

@@ -93,6 +93,9 @@ class PixelOp(Op):
     # each output channel depends only on the same input channel (not on the pixel's place or
     # the other channels): a run of such ops on 8-bit input can be baked into a table of codes
     per_channel: ClassVar[bool] = False
+    # the device function takes the frame's 8-bit codes (CODES k) instead of RGB c: only as the
+    # first step of a pass that reads an 8-bit frame (the planner puts such steps there)
+    reads_codes: ClassVar[bool] = False
 
     def params(self, ctx: FrameContext) -> np.ndarray:
         """Per-frame parameters handed to the device function (float32, fixed length)."""

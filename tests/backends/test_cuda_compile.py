@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from render.backends.codegen import program_source
-from render.backends.cuda_backend import NVRTC_OPTIONS, cuda_unavailable_reason
+from render.backends.cuda_backend import LUT_POSITIONS, NVRTC_OPTIONS, cuda_unavailable_reason
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext
 from render.ops.plan import build_plan, pack
@@ -25,7 +25,7 @@ def _programs():
     grades["empty"] = ()
     for name, grade in grades.items():
         for kind in ("u8", "u16", "f32") if name in ("fused_chain", "empty") else ("u8",):
-            plan = build_plan(grade, kind)
+            plan = build_plan(grade, kind, LUT_POSITIONS)
             yield f"{name}_{kind}", program_source(plan, pack(plan, ctx), kind, "bt709")
     plan = build_plan(FUSED_CHAIN)
     yield "fused_chain_srgb", program_source(plan, pack(plan, ctx), "u16", "srgb")
@@ -61,19 +61,14 @@ def test_cuda_backend_is_cleanly_unavailable():
 @pytest.mark.skipif(NVCC is None, reason="nvcc not installed")
 def test_kernel_benchmark_experiments_compile(tmp_path):
     # the GPU session is short: its experiments' source edits must still apply and compile here
-    from benchmarks.bench_cuda_kernel import CORNER_EXPERIMENTS, FOLD, GLOBAL_PARAMS, variant_source
-    from benchmarks.bench_grade import colour_grade
-    plan = build_plan(colour_grade(), "u8")
-    source = program_source(plan, pack(plan, FrameContext(64, 36)), "u8", "bt709")
-    files = []
-    for name in ("backend", GLOBAL_PARAMS, FOLD, *CORNER_EXPERIMENTS):
-        code = variant_source(name, source)
-        assert name == "backend" or code != source, f"{name}: the experiment's edit no longer applies"
-        path = tmp_path / f"variant{len(files)}.cu"
-        path.write_text(code)
-        files.append(str(path))
-    result = subprocess.run([NVCC, "--ptx", "-arch=sm_90", *NVRTC_OPTIONS, "-odir", str(tmp_path), *files],
+    from benchmarks.bench_cuda_kernel import GLOBAL_PARAMS, VARIANTS, variant_program
+    files = {}  # program source: file
+    for name in VARIANTS:
+        code = variant_program(name, 64, 36)[0]
+        files.setdefault(code, tmp_path / f"{name.replace(' ', '_').replace('/', '_')}.cu").write_text(code)
+    assert len(files) == 7, "every experiment's edit must still apply (options and launch shapes share a program)"
+    result = subprocess.run([NVCC, "--ptx", "-arch=sm_90", *NVRTC_OPTIONS, "-odir", str(tmp_path), *map(str, files.values())],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
-    assert ".const .align 4 .b8 P[" in (tmp_path / "variant0.ptx").read_text()  # the backend's __constant__ P
-    assert ".const .align 4 .b8 P[" not in (tmp_path / "variant1.ptx").read_text()
+    assert ".const .align 4 .b8 P[" in (tmp_path / "backend.ptx").read_text()  # the backend's __constant__ P
+    assert ".const .align 4 .b8 P[" not in (tmp_path / f"{GLOBAL_PARAMS.replace(' ', '_')}.ptx").read_text()

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from render.backends.codegen import C_TYPES, blur_kernel_name, buffer_kind, program_source
-from render.backends.cuda_backend import BLOCK, LANES
+from render.backends.cuda_backend import BLOCK, LANES, LUT_POSITIONS
 from render.backends.frames import frame_kind
 from render.backends.numpy_backend import NumpyBackend
 from render.ops.base import FrameContext
@@ -30,6 +30,7 @@ SHIM = f"#define BX {BLOCK[0]}\n#define BY {BLOCK[1]}\n" + """
 using namespace std;
 struct Dim3 { unsigned x, y, z; };
 struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
 static Dim3 blockIdx, threadIdx, blockDim = {BX, BY, 1};
 #define __global__
 #define __device__
@@ -66,7 +67,7 @@ def _launcher(name, types):
 def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     kind = frame_kind(frame)
     h, w = frame.shape[:2]
-    plan = build_plan(grade, kind)
+    plan = build_plan(grade, kind, LUT_POSITIONS)
     packed = pack(plan, FrameContext(w, h, frame_index))
     source = SHIM + program_source(plan, packed, kind, "bt709").replace('extern "C" __global__', 'extern "C"')
     blur_types = ["const float*", "float*", "int", "int", "const float*", "int"]
@@ -121,6 +122,17 @@ def test_cuda_dialect_fused_chain_agrees_with_numpy(tmp_path, dtype, width):
     got = run_cuda_dialect_on_host(frame, FUSED_CHAIN, tmp_path)
     bound = 1e-4 if dtype == np.float32 else 1
     assert np.abs(want.astype(np.float64) - got).max() <= bound
+
+
+@pytest.mark.skipif(CXX is None, reason="no C++ compiler")
+@pytest.mark.parametrize("width", [36, 37])
+def test_cuda_dialect_luts_looked_up_by_code_agree(tmp_path, width):
+    # a 3D LUT leading the grade on 8-bit frames: grid positions from the table of codes
+    frame = sample_frame(np.uint8, height=20, width=width, seed=5)
+    for grade in (("lut3d_tetrahedral", "contrast", "saturation", "vignette"), ("exposure", "lut1d", "lut3d_trilinear")):
+        ops = tuple(OP_EXAMPLES[name] for name in grade)
+        want = NumpyBackend().apply(frame, ops, frame_index=3)
+        assert np.abs(want.astype(np.float64) - run_cuda_dialect_on_host(frame, ops, tmp_path)).max() <= 1, grade
 
 
 @pytest.mark.skipif(CXX is None, reason="no C++ compiler")
