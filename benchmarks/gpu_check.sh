@@ -36,6 +36,12 @@ status=0
 TAIL=4 step "CUDA agreement tests (every op and the fused chain vs NumPy)" 300 \
     python3 -m pytest -q -p no:cacheprovider --noconftest tests/backends/test_agreement.py -k cuda || status=1
 TAIL=26 step "fused colour pass, 4K 8-bit, kernel variants" 180 python3 -m benchmarks.bench_cuda_kernel || status=1
+NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -n 1)
+if [ -n "$NCU" ]; then  # what bounds the backend's pass: issue slots, L1, memory, stalls (not a failure if absent)
+    TAIL=30 step "Nsight Compute, the backend's fused pass (one launch)" 150 "$NCU" --target-processes all -k pass0 \
+        -s 20 -c 1 --section SpeedOfLight --section Occupancy --section WarpStateStats --section InstructionStats \
+        python3 -m benchmarks.bench_cuda_kernel --variants backend
+fi
 TAIL=6 step "grading benchmark (host frames in and out; kernels alone)" 240 \
     python3 -m benchmarks.bench_grade --sizes 1080p 4k --frames 6 || status=1
 TAIL=4 step "whole grade job on the GPU (teal-orange, bigbuckbunny)" 240 \
