@@ -29,33 +29,33 @@ from render.backends.codegen import program_source
 from render.backends.cuda_backend import BLOCK, LANES, LUT_POSITIONS, NVRTC_OPTIONS, CudaBackend
 from render.ops.base import FrameContext
 from render.ops.codes import CODE_POSITIONS_FLOATS, Lut3DFromCodes
-from render.ops.plan import Packed, Plan, build_plan, pack
+from render.ops.plan import Packed, build_plan, pack
 
-VARIANTS = {  # name: (NVRTC options, block)
-    "backend": (NVRTC_OPTIONS, BLOCK),
-    "IEEE div/sqrt": (("--std=c++14",), BLOCK),
-    "no restrict": ((*NVRTC_OPTIONS, "-DRESTRICT="), BLOCK),
-    "block 64x4": (NVRTC_OPTIONS, (64, 4, 1)),
-    "block 128x1": (NVRTC_OPTIONS, (128, 1, 1)),
-    "block 256x1": (NVRTC_OPTIONS, (256, 1, 1)),
-    "block 32x8": (NVRTC_OPTIONS, (32, 8, 1)),
-    "block 32x2": (NVRTC_OPTIONS, (32, 2, 1)),
-    "block 64x2": (NVRTC_OPTIONS, (64, 2, 1)),
-    "maxrregcount 64": ((*NVRTC_OPTIONS, "--maxrregcount=64"), BLOCK),
-    "maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK),
+# the edits an experiment makes to the backend's program, by name (see EDITS below)
+FP16 = "LUT as RGBA fp16"
+HALF2 = "LUT as RGBA fp16, blended in half2"
+VARIANTS = {  # name: (NVRTC options, block, LUT positions, edits)
+    "backend": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ()),
+    "IEEE div/sqrt": (("--std=c++14",), BLOCK, LUT_POSITIONS, ()),
+    "block 32x2": (NVRTC_OPTIONS, (32, 2, 1), LUT_POSITIONS, ()),
+    "block 128x1": (NVRTC_OPTIONS, (128, 1, 1), LUT_POSITIONS, ()),
+    "maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK, LUT_POSITIONS, ()),
     # the backend's program before a change, to measure its gain in the same run
-    "LUT positions computed (before)": (NVRTC_OPTIONS, BLOCK),
-    "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK),
+    "LUT positions looked up by code": (NVRTC_OPTIONS, BLOCK, "codes", ()),
+    "LUT positions computed": (NVRTC_OPTIONS, BLOCK, "computed", ()),
+    "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ("global parameters",)),
     # experiments: source edits, to measure a change before it is made in kernels/
-    "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK),
-    "LUT as RGBA fp16 (8 B)": (NVRTC_OPTIONS, BLOCK),
-    "code positions in shared memory": (NVRTC_OPTIONS, BLOCK),
-    "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK),
+    "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ("no corner loads",)),
+    "codes, " + FP16: (NVRTC_OPTIONS, BLOCK, "codes", (FP16,)),
+    "codes, " + HALF2: (NVRTC_OPTIONS, BLOCK, "codes", (HALF2,)),
+    "computed, " + FP16: (NVRTC_OPTIONS, BLOCK, "computed", (FP16,)),
+    "computed, " + HALF2: (NVRTC_OPTIONS, BLOCK, "computed", (HALF2,)),
+    "computed, " + HALF2 + ", maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK, "computed", (HALF2,)),
+    "computed, " + HALF2 + ", folded": (NVRTC_OPTIONS, BLOCK, "computed", (HALF2, "folded")),
+    "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ("folded",)),
 }
-COMPUTED_POSITIONS = "LUT positions computed (before)"
-GLOBAL_PARAMS = "parameters in global memory (before)"
-FOLD = "contrast and saturation folded"
 TARGET_S = 40e-6  # issue 3: the fused colour pass on a 4K 8-bit frame on an H100
+GLOBAL_PARAMS = "parameters in global memory (before)"
 PARAMS_DECLARATION = "DECLARE_PARAMS("
 PARAMS_IN_SIGNATURE = "PARAMS_ARG GLOBAL const float* RESTRICT T"
 # a contrast (c k + b) then a saturation (s c + (1 - s) Y(c)) is s k c + (1 - s) k Y(c) + b:
@@ -65,61 +65,76 @@ CONTRAST_SATURATION = re.compile(r"    c = op_contrast\(c, P \+ (\d+), T \+ \d+,
 FOLDED = ("    {{ float k = P[{0}], b = P[{1}] - P[{1}] * P[{0}], s = P[{2}]; VF o = luma709(c) * ((1.0f - s) * k) + b;\n"
           "      c = rgb(c.r * (s * k) + o, c.g * (s * k) + o, c.b * (s * k) + o); }}")
 CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
-# the code positions copied to shared memory by each block (fine at 4K: no thread of a block
-# returns before the barrier), read there instead of through L1
-SHARED = "code positions in shared memory"
-CODE_POSITIONS = "const float2 *er = (const float2*)t, *eg = er + 256, *eb = er + 512;"
-SHARED_POSITIONS = ("__shared__ float2 sh[768]; "
-                    "for (int m = threadIdx.y * blockDim.x + threadIdx.x; m < 768; m += blockDim.x * blockDim.y) "
-                    "sh[m] = ((const float2*)t)[m]; __syncthreads(); "
-                    "const float2 *er = sh, *eg = sh + 256, *eb = sh + 512;")
-CORNER_EXPERIMENTS = {
-    "LUT corners computed, no loads": "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);",
-    # half the bytes of float corners for one conversion a channel (an 8-bit output's error: 0.06 code value)
-    "LUT as RGBA fp16 (8 B)": "uint2 q = ((const uint2*)t)[k.v[j]]; float4 e; e.w = 0.0f; "
-                              "asm(\"{ .reg .f16 r, g, b, z; mov.b32 {r, g}, %3; mov.b32 {b, z}, %4; "
-                              "cvt.f32.f16 %0, r; cvt.f32.f16 %1, g; cvt.f32.f16 %2, b; }\" "
-                              ": \"=f\"(e.x), \"=f\"(e.y), \"=f\"(e.z) : \"r\"(q.x), \"r\"(q.y));",
+NO_CORNER_LOADS = "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);"  # not a grade: the loads' cost
+# half the bytes of float corners for one conversion a channel (an 8-bit output's error: 0.06 code value)
+FP16_CORNER_LOAD = ("uint2 q = ((const uint2*)t)[k.v[j]]; float4 e; e.w = 0.0f; "
+                    "asm(\"{ .reg .f16 r, g, b, z; mov.b32 {r, g}, %3; mov.b32 {b, z}, %4; "
+                    "cvt.f32.f16 %0, r; cvt.f32.f16 %1, g; cvt.f32.f16 %2, b; }\" "
+                    ": \"=f\"(e.x), \"=f\"(e.y), \"=f\"(e.z) : \"r\"(q.x), \"r\"(q.y));")
+# the tetrahedral blend of fp16 corners in half2 arithmetic: (r, g) and (b, 0) pairs, weights
+# rounded to fp16 (2^-11), sums in fp16 (an 8-bit output's error: about 0.3 code value)
+TETRAHEDRAL_BLEND = """    RGB c000 = lut3d_corner(t, q.base), c1 = lut3d_corner(t, q.base + step_max);
+    RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
+    /* barycentric weights of the four corners (they sum to 1) */
+    VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_min;
+    return rgb(c000.r * w0 + c1.r * w1 + c2.r * w2 + c111.r * f_min,
+               c000.g * w0 + c1.g * w1 + c2.g * w2 + c111.g * f_min,
+               c000.b * w0 + c1.b * w1 + c2.b * w2 + c111.b * f_min);"""
+HALF2_BLEND = r"""    VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_min;
+    RGB o; const uint2* h = (const uint2*)t;
+    FOR_LANES {
+        uint2 a = h[q.base.v[j]], b = h[q.base.v[j] + step_max.v[j]], c = h[top.v[j] - step_min.v[j]], d = h[top.v[j]];
+        asm("{ .reg .b32 wa, wb, wc, wd, rg, bz; .reg .f16 hr, hg, hb, hz;\n"
+            " cvt.rn.f16x2.f32 wa, %3, %3; cvt.rn.f16x2.f32 wb, %4, %4; cvt.rn.f16x2.f32 wc, %5, %5; cvt.rn.f16x2.f32 wd, %6, %6;\n"
+            " mul.rn.f16x2 rg, wa, %7; fma.rn.f16x2 rg, wb, %9, rg; fma.rn.f16x2 rg, wc, %11, rg; fma.rn.f16x2 rg, wd, %13, rg;\n"
+            " mul.rn.f16x2 bz, wa, %8; fma.rn.f16x2 bz, wb, %10, bz; fma.rn.f16x2 bz, wc, %12, bz; fma.rn.f16x2 bz, wd, %14, bz;\n"
+            " mov.b32 {hr, hg}, rg; mov.b32 {hb, hz}, bz; cvt.f32.f16 %0, hr; cvt.f32.f16 %1, hg; cvt.f32.f16 %2, hb; }"
+            : "=f"(o.r.v[j]), "=f"(o.g.v[j]), "=f"(o.b.v[j])
+            : "f"(w0.v[j]), "f"(w1.v[j]), "f"(w2.v[j]), "f"(f_min.v[j]),
+              "r"(a.x), "r"(a.y), "r"(b.x), "r"(b.y), "r"(c.x), "r"(c.y), "r"(d.x), "r"(d.y));
+    }
+    return o;"""
+
+
+def _fold(source: str) -> str:
+    contrast, saturation = (int(g) for g in CONTRAST_SATURATION.search(source).groups())
+    return CONTRAST_SATURATION.sub(FOLDED.format(contrast, contrast + 1, saturation), source)
+
+
+EDITS = {  # name: source -> source
+    "global parameters": lambda s: "\n".join(line for line in s.splitlines() if not line.startswith(PARAMS_DECLARATION))
+    .replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T"),
+    "no corner loads": lambda s: s.replace(CORNER_LOAD, NO_CORNER_LOADS),
+    FP16: lambda s: s.replace(CORNER_LOAD, FP16_CORNER_LOAD),
+    HALF2: lambda s: s.replace(TETRAHEDRAL_BLEND, HALF2_BLEND),
+    "folded": _fold,
 }
-
-
-def bench_plan(name: str) -> Plan:
-    """The plan of bench_grade's colour grade on 8-bit frames, as the variant runs it: the
-    backend's (the LUT's grid positions looked up by code), or with the positions computed."""
-    plan = build_plan(colour_grade(), "u8", "computed" if name == COMPUTED_POSITIONS else LUT_POSITIONS)
-    assert isinstance(plan.passes[0].steps[0], Lut3DFromCodes) != (name == COMPUTED_POSITIONS)
-    return plan
 
 
 def variant_program(name: str, width: int, height: int) -> tuple[str, Packed]:
     """(CUDA source, per-frame values) of a variant: the backend's program or an edit of it."""
-    plan = bench_plan(name)
+    _, _, positions, edits = VARIANTS[name]
+    plan = build_plan(colour_grade(), "u8", positions)
+    assert isinstance(plan.passes[0].steps[0], Lut3DFromCodes) == (positions == "codes")
     packed = pack(plan, FrameContext(width, height, 0, "bt709"))
     source = program_source(plan, packed, "u8", "bt709")
-    assert all(edit in source for edit in (CORNER_LOAD, CODE_POSITIONS, PARAMS_DECLARATION, PARAMS_IN_SIGNATURE)) \
-        and CONTRAST_SATURATION.search(source), "kernels or codegen changed: update the experiments' source edits"
-    if name == GLOBAL_PARAMS:  # P a kernel argument in global memory, as before the __constant__ array
-        lines = [line for line in source.splitlines() if not line.startswith(PARAMS_DECLARATION)]
-        source = "\n".join(lines).replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T")
-    elif name == FOLD:
-        contrast, saturation = (int(g) for g in CONTRAST_SATURATION.search(source).groups())
-        source = CONTRAST_SATURATION.sub(FOLDED.format(contrast, contrast + 1, saturation), source)
-    elif name == SHARED:
-        source = source.replace(CODE_POSITIONS, SHARED_POSITIONS)
-    elif name in CORNER_EXPERIMENTS:
-        source = source.replace(CORNER_LOAD, CORNER_EXPERIMENTS[name])
+    for edit in edits:
+        edited = EDITS[edit](source)
+        assert edited != source, f"{name}: the edit {edit!r} no longer applies"
+        source = edited
     return source, packed
 
 
 def variant_tables(name: str, packed: Packed) -> np.ndarray:
-    """The table buffer a variant reads: the fp16 experiment's LUT (after the code positions) repacked."""
-    if name != "LUT as RGBA fp16 (8 B)":
+    """The table buffer a variant reads: the fp16 experiments' LUT repacked (at the same byte offset)."""
+    _, _, positions, edits = VARIANTS[name]
+    if FP16 not in edits and HALF2 not in edits:
         return packed.tables
     step_offsets = packed.offsets["pass0"][1]
-    lut_start = step_offsets[0][1] + CODE_POSITIONS_FLOATS
+    lut_start = step_offsets[0][1] + (CODE_POSITIONS_FLOATS if positions == "codes" else 0)
     lut_end = step_offsets[1][1] if len(step_offsets) > 1 else len(packed.tables)
     rgba = np.clip(packed.tables[lut_start:lut_end].reshape(-1, 4), 0.0, 1.0).astype(np.float16)
-    head = packed.tables[:lut_start].view(np.uint8)  # the LUT's offset in floats is kept: same bytes before it
+    head = packed.tables[:lut_start].view(np.uint8)
     return np.concatenate([head, rgba.view(np.uint8).ravel()])
 
 
@@ -178,7 +193,7 @@ def main() -> None:
     print(f"# {backend.device}, {w}x{h} u8, d2d copy {bandwidth / 1e12:.2f} TB/s, floor {floor * 1e6:.1f} us")
     rows, modules = [], []
     for name in args.variants or VARIANTS:
-        options, block = VARIANTS[name]
+        options, block = VARIANTS[name][:2]
         source, packed = variant_program(name, w, h)
         modules.append(cp.RawModule(code=source, options=options))  # the module must outlive its kernel
         kernel = modules[-1].get_function("pass0")
