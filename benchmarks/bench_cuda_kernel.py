@@ -33,6 +33,8 @@ from render.ops.plan import Packed, build_plan, pack
 
 # the edits an experiment makes to the backend's program, by name (see EDITS below)
 FP16 = "LUT as RGBA fp16"
+ROWS2 = "2 rows a thread"
+RAW = "8-bit scale in the LUT position"
 HALF2 = "LUT as RGBA fp16, blended in half2"
 VARIANTS = {  # name: (NVRTC options, block, LUT positions, edits)
     "backend": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ()),
@@ -53,6 +55,15 @@ VARIANTS = {  # name: (NVRTC options, block, LUT positions, edits)
     "computed, " + HALF2 + ", maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK, "computed", (HALF2,)),
     "computed, " + HALF2 + ", folded": (NVRTC_OPTIONS, BLOCK, "computed", (HALF2, "folded")),
     "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK, LUT_POSITIONS, ("folded",)),
+    "computed, 2 rows a thread": (NVRTC_OPTIONS, BLOCK, "computed", (ROWS2,)),
+    "computed, 8-bit scale in the LUT position": (NVRTC_OPTIONS, BLOCK, "computed", (RAW,)),
+    "computed, " + FP16 + ", 2 rows a thread": (NVRTC_OPTIONS, BLOCK, "computed", (FP16, ROWS2)),
+    "computed, " + FP16 + ", 8-bit scale in the LUT position": (NVRTC_OPTIONS, BLOCK, "computed", (FP16, RAW)),
+    "computed, " + FP16 + ", folded, maxrregcount 48": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK, "computed",
+                                                       (FP16, "folded")),
+    "computed, " + FP16 + ", all": ((*NVRTC_OPTIONS, "--maxrregcount=48"), BLOCK, "computed",
+                                    (FP16, "folded", RAW, ROWS2)),
+    "codes, " + FP16 + ", 2 rows a thread": (NVRTC_OPTIONS, BLOCK, "codes", (FP16, ROWS2)),
 }
 TARGET_S = 40e-6  # issue 3: the fused colour pass on a 4K 8-bit frame on an H100
 GLOBAL_PARAMS = "parameters in global memory (before)"
@@ -96,6 +107,48 @@ HALF2_BLEND = r"""    VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_m
     return o;"""
 
 
+# each thread grades the same 4 columns of 2 rows (unrolled: the second row's loads can be issued
+# before the first row's stores, and the setup is shared); the grid has half the rows
+ROW_START = "    int x0 = GID_X * LANES, y = GID_Y;\n    if (x0 >= width || y >= height) return;\n"
+TWO_ROWS = ("    int x0 = GID_X * LANES;\n    _Pragma(\"unroll\") for (int y = 2 * GID_Y; y < 2 * GID_Y + 2; ++y) {\n"
+            "    if (x0 >= width || y >= height) return;\n")
+ROW_END = "    store_u8(dst, i, n, c);\n}"
+# the 8-bit load's scale (a multiply-add a channel) folded into the LUT position's first multiply-add:
+# the load leaves 1 + code / 2^15 (a byte permute into 1.0f's bits), the LUT maps that onto its grid
+LUT_AFTER_LOAD = re.compile(r"    RGB c = load_u8\(src, i, n\);\n    c = op_lut3d_tetrahedral\(c, P \+ (\d+), ")
+RAW_FUNCTIONS = r"""
+DEVFN RGB load_u8_raw_lanes(const uchar* s, int base, int n) {
+    RGB c = load_u8_lanes(s, base, n);
+    const float k = 255.0f / 32768.0f;
+    return rgb(c.r * k + 1.0f, c.g * k + 1.0f, c.b * k + 1.0f);
+}
+DEVFN RGB load_u8_raw(const uchar* s, int base, int n) {
+#define U8_RAW(w, k) __int_as_float(__byte_perm((w), 0x3F800000u, 0x7604u | ((k) << 4)))
+    if (n < 4 || (base & 3)) return load_u8_raw_lanes(s, base, n);
+    RGB o;
+    const uint* w = (const uint*)(s + 3 * base);
+    uint a = w[0], b = w[1], c = w[2];
+    o.r.v[0] = U8_RAW(a, 0); o.r.v[1] = U8_RAW(a, 3); o.r.v[2] = U8_RAW(b, 2); o.r.v[3] = U8_RAW(c, 1);
+    o.g.v[0] = U8_RAW(a, 1); o.g.v[1] = U8_RAW(b, 0); o.g.v[2] = U8_RAW(b, 3); o.g.v[3] = U8_RAW(c, 2);
+    o.b.v[0] = U8_RAW(a, 2); o.b.v[1] = U8_RAW(b, 1); o.b.v[2] = U8_RAW(c, 0); o.b.v[3] = U8_RAW(c, 3);
+    return o;
+}
+DEVFN RGB op_lut3d_tetrahedral_raw(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    const float k = 32768.0f / 255.0f;
+    int n = (int)p[7];
+    GridPos q;
+    q.base = lut_index(c.r, p[0] - p[4] * k, p[4] * k, p[3], &q.fr) * (n * n) +
+             lut_index(c.g, p[1] - p[5] * k, p[5] * k, p[3], &q.fg) * n + lut_index(c.b, p[2] - p[6] * k, p[6] * k, p[3], &q.fb);
+    return lut3d_tetrahedral(q, n, t);
+}
+"""
+
+
+def _raw(source: str) -> str:
+    source = LUT_AFTER_LOAD.sub(r"    RGB c = load_u8_raw(src, i, n);\n    c = op_lut3d_tetrahedral_raw(c, P + \1, ", source)
+    return source.replace("KERNEL void pass0(", RAW_FUNCTIONS + "KERNEL void pass0(", 1)
+
+
 def _fold(source: str) -> str:
     contrast, saturation = (int(g) for g in CONTRAST_SATURATION.search(source).groups())
     return CONTRAST_SATURATION.sub(FOLDED.format(contrast, contrast + 1, saturation), source)
@@ -108,6 +161,8 @@ EDITS = {  # name: source -> source
     FP16: lambda s: s.replace(CORNER_LOAD, FP16_CORNER_LOAD),
     HALF2: lambda s: s.replace(TETRAHEDRAL_BLEND, HALF2_BLEND),
     "folded": _fold,
+    ROWS2: lambda s: s.replace(ROW_START, TWO_ROWS).replace(ROW_END, ROW_END.replace("}", "    }\n}")),
+    RAW: _raw,
 }
 
 
@@ -203,7 +258,8 @@ def main() -> None:
                                                        packed.params.nbytes)
         table = cp.asarray(variant_tables(name, packed))
         threads_x = (w + LANES - 1) // LANES
-        grid = ((threads_x + block[0] - 1) // block[0], (h + block[1] - 1) // block[1], 1)
+        rows = block[1] * (2 if ROWS2 in VARIANTS[name][3] else 1)
+        grid = ((threads_x + block[0] - 1) // block[0], (h + rows - 1) // rows, 1)
         args_list = [(grid, (src, src, dst, np.int32(w), np.int32(h), np.uint32(0), *params_arg, table))  # aux unused
                      for src, dst in zip(inputs, outputs)]
         outputs[0].fill(0xA5)  # poison: every byte must be written

@@ -33,6 +33,7 @@ from render.backends.cuda_backend import LANES, NVRTC_OPTIONS
 EDGE_PATHS = ("if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);",
               "if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);",
               "if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }")
+RAW_EDGE_PATH = "if (n < 4 || (base & 3)) return load_u8_raw_lanes(s, base, n);"  # an experiment's load
 SASS_LINE = re.compile(r"^\s+/\*[0-9a-f]{4}\*/\s+(?:@!?U?P[T0-9]\s+)?([A-Z0-9_]+)")
 
 
@@ -56,7 +57,7 @@ def hot_path_source(variant: str) -> str:
     for line in EDGE_PATHS:
         assert line in source, "kernels/common.h changed: update EDGE_PATHS"
         source = source.replace(line, "")
-    return source
+    return source.replace(RAW_EDGE_PATH, "")
 
 
 def count(variant: str, arch: str = "sm_90") -> tuple[int, collections.Counter]:
