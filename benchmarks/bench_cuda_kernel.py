@@ -258,8 +258,8 @@ def main() -> None:
                                                        packed.params.nbytes)
         table = cp.asarray(variant_tables(name, packed))
         threads_x = (w + LANES - 1) // LANES
-        rows = block[1] * (2 if ROWS2 in VARIANTS[name][3] else 1)
-        grid = ((threads_x + block[0] - 1) // block[0], (h + rows - 1) // rows, 1)
+        block_rows = block[1] * (2 if ROWS2 in VARIANTS[name][3] else 1)
+        grid = ((threads_x + block[0] - 1) // block[0], (h + block_rows - 1) // block_rows, 1)
         args_list = [(grid, (src, src, dst, np.int32(w), np.int32(h), np.uint32(0), *params_arg, table))  # aux unused
                      for src, dst in zip(inputs, outputs)]
         outputs[0].fill(0xA5)  # poison: every byte must be written
