@@ -5,7 +5,7 @@ counted about 130 warp instructions a pixel and issue slots 67 % busy), so the n
 machine instructions a thread runs is the figure a kernel change moves first. This compiles
 bench_cuda_kernel's program (bench_grade's colour grade on 8-bit frames, or one of its
 variants) with nvcc to a sm_90 cubin, disassembles it with cuobjdump and counts the
-instructions of the hot path: a thread of 4 whole pixels (the edge path for partial or
+instructions of the hot path: a thread of 4 whole pixels a row (the edge path for partial or
 unaligned rows is cut from the source, so the count is straight-line code). NOPs are padding
 and not counted. It counts instructions, not time: a GPU run (gpu_check.sh) says what they
 cost.
@@ -28,12 +28,11 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.bench_cuda_kernel import VARIANTS, variant_program
-from render.backends.cuda_backend import LANES, NVRTC_OPTIONS
+from render.backends.cuda_backend import LANES, ROWS
 
 EDGE_PATHS = ("if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);",
               "if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);",
               "if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }")
-RAW_EDGE_PATH = "if (n < 4 || (base & 3)) return load_u8_raw_lanes(s, base, n);"  # an experiment's load
 SASS_LINE = re.compile(r"^\s+/\*[0-9a-f]{4}\*/\s+(?:@!?U?P[T0-9]\s+)?([A-Z0-9_]+)")
 
 
@@ -57,7 +56,7 @@ def hot_path_source(variant: str) -> str:
     for line in EDGE_PATHS:
         assert line in source, "kernels/common.h changed: update EDGE_PATHS"
         source = source.replace(line, "")
-    return source.replace(RAW_EDGE_PATH, "")
+    return source
 
 
 def count(variant: str, arch: str = "sm_90") -> tuple[int, collections.Counter]:
@@ -68,7 +67,7 @@ def count(variant: str, arch: str = "sm_90") -> tuple[int, collections.Counter]:
     with tempfile.TemporaryDirectory() as tmp:
         src, cubin = Path(tmp) / "pass.cu", Path(tmp) / "pass.cubin"
         src.write_text(hot_path_source(variant))
-        built = subprocess.run([nvcc, "-cubin", f"-arch={arch}", *NVRTC_OPTIONS, "-Xptxas", "-v", "-o", str(cubin),
+        built = subprocess.run([nvcc, "-cubin", f"-arch={arch}", *VARIANTS[variant][0], "-Xptxas", "-v", "-o", str(cubin),
                                 str(src)], capture_output=True, text=True, check=True)
         registers = int(re.search(r"Used (\d+) registers", built.stderr).group(1))
         sass = subprocess.run(["cuobjdump", "-sass", "-fun", "pass0", str(cubin)], capture_output=True, text=True,
@@ -82,14 +81,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", nargs="+", default=["backend"], choices=list(VARIANTS))
     args = parser.parse_args()
-    print(f"# pass0 hot path, sm_90, {' '.join(NVRTC_OPTIONS)}; a thread grades {LANES} pixels")
+    print(f"# pass0 hot path, sm_90, each variant's NVRTC options; a thread grades {LANES} pixels of {ROWS} rows")
     print("| variant | registers | instructions a thread | a pixel | loads (LDG) | most frequent |")
     print("| --- | --- | --- | --- | --- | --- |")
     for name in args.variant:
         registers, ops = count(name)
         total = sum(ops.values())
         common = ", ".join(f"{op} {n}" for op, n in ops.most_common(5))
-        print(f"| {name} | {registers} | {total} | {total / LANES:.1f} | {ops['LDG']} | {common} |")
+        pixels = LANES * (1 if "-DROWS=1" in VARIANTS[name][0] else ROWS)
+        print(f"| {name} | {registers} | {total} | {total / pixels:.1f} | {ops['LDG']} | {common} |")
 
 
 if __name__ == "__main__":

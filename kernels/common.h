@@ -22,6 +22,8 @@
 #define GID_X ((int)get_global_id(0))
 #define GID_Y ((int)get_global_id(1))
 #define LANES 8
+#define ROWS 1
+#define UNROLL
 #define cosf cos
 #define sinf sin
 typedef float8 VF;
@@ -53,6 +55,13 @@ typedef uint8 VU;
 #define GID_X ((int)(blockIdx.x * blockDim.x + threadIdx.x))
 #define GID_Y ((int)(blockIdx.y * blockDim.y + threadIdx.y))
 #define LANES 4
+/* a pixel pass's thread grades the same LANES columns of ROWS rows: the next row's loads issue
+ * before this row's stores and the setup is shared (an H200 measured 41.9 against 42.9 us for the
+ * fused pass; benchmarks/NOTES.md). The launch grid has ROWS times fewer rows of threads. */
+#ifndef ROWS
+#define ROWS 2
+#endif
+#define UNROLL _Pragma("unroll")
 typedef unsigned char uchar;
 typedef unsigned short ushort;
 typedef unsigned int uint;

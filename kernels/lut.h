@@ -3,8 +3,7 @@
  * LUT p = [-domain_min / (domain_max - domain_min) rgb, reach, 1 / (domain_max - domain_min) rgb, size],
  * reach = (size - 1)(1 - 2^-22) (see lut_index);
  * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
- * channel zero (see render/ops/lut_steps.py). A 3D LUT that starts the first pass on 8-bit
- * frames looks its grid positions up by code instead (the *_codes ops).
+ * channel zero (see render/ops/lut_steps.py).
  */
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
@@ -52,53 +51,20 @@ DEVFN RGB lut3d_corner(const float* t, VI k) {  /* one 16-byte load per corner a
 }
 #endif
 
-/* A 3D LUT's grid position for LANES pixels: the lower corner's index (r n^2 + g n + b) and the
- * fraction of each channel above it */
-typedef struct { VI base; VF fr, fg, fb; } GridPos;
-
-/* from values (p as for the LUT ops above) */
-DEVFN GridPos lut3d_position(RGB c, CONSTANT const float* p, int n) {
-    GridPos q;
-    q.base = lut_index(c.r, p[0], p[4], p[3], &q.fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &q.fg) * n +
-             lut_index(c.b, p[2], p[6], p[3], &q.fb);
-    return q;
-}
-
-/* from 8-bit codes, looked up: t = [r 256][g 256][b 256] pairs (lower index times the channel's
- * stride n^2, n or 1, as int bits; fraction), baked per frame by Lut3DFromCodes
- * (render/ops/lut_steps.py) with any per-channel ops before the LUT */
-#define CODE_POSITIONS_FLOATS (3 * 256 * 2)
-#ifdef __OPENCL_VERSION__
-DEVFN GridPos lut3d_position_of_codes(CODES k, GLOBAL const float* t) {
-    GridPos q;
-    VI ir = 2 * k.r, ig = 2 * (k.g + 256), ib = 2 * (k.b + 512);
-    q.base = BITS_OF_VF(GATHER(t, ir)) + BITS_OF_VF(GATHER(t, ig)) + BITS_OF_VF(GATHER(t, ib));
-    q.fr = GATHER(t, ir + 1); q.fg = GATHER(t, ig + 1); q.fb = GATHER(t, ib + 1);
-    return q;
-}
-#else
-DEVFN GridPos lut3d_position_of_codes(CODES k, const float* t) {  /* one 8-byte load a channel and lane */
-    GridPos q;
-    const float2 *er = (const float2*)t, *eg = er + 256, *eb = er + 512;
-    FOR_LANES {
-        float2 r = er[k.r.v[j]], g = eg[k.g.v[j]], b = eb[k.b.v[j]];
-        q.base.v[j] = __float_as_int(r.x) + __float_as_int(g.x) + __float_as_int(b.x);
-        q.fr.v[j] = r.y; q.fg.v[j] = g.y; q.fb.v[j] = b.y;
-    }
-    return q;
-}
-#endif
-
 /* Tetrahedral (Kasson et al. 1995; as FFmpeg's interp_tetrahedral), walking from the lower
  * corner along the axes in order of decreasing fraction; same tie-breaking as the reference. */
-DEVFN RGB lut3d_tetrahedral(GridPos q, int n, GLOBAL const float* t) {
+DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    int n = (int)p[7];
+    VF fr, fg, fb;
+    VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
+              lut_index(c.b, p[2], p[6], p[3], &fb);
     /* ties go to r, then g, for the largest fraction; to b, then g, for the smallest */
-    VF lo_rg = fmin(q.fr, q.fg), hi_rg = fmax(q.fr, q.fg);
-    VF f_max = fmax(hi_rg, q.fb), f_min = fmin(lo_rg, q.fb), f_mid = fmax(lo_rg, fmin(hi_rg, q.fb));
-    VI step_max = SELI(q.fr == f_max, n * n, SELI(q.fg == f_max, n, 1));
-    VI step_min = SELI(q.fb == f_min, 1, SELI(q.fg == f_min, n, n * n));
-    VI top = q.base + (n * n + n + 1);
-    RGB c000 = lut3d_corner(t, q.base), c1 = lut3d_corner(t, q.base + step_max);
+    VF lo_rg = fmin(fr, fg), hi_rg = fmax(fr, fg);
+    VF f_max = fmax(hi_rg, fb), f_min = fmin(lo_rg, fb), f_mid = fmax(lo_rg, fmin(hi_rg, fb));
+    VI step_max = SELI(fr == f_max, n * n, SELI(fg == f_max, n, 1));
+    VI step_min = SELI(fb == f_min, 1, SELI(fg == f_min, n, n * n));
+    VI top = base + (n * n + n + 1);
+    RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
     RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
     /* barycentric weights of the four corners (they sum to 1) */
     VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_min;
@@ -111,29 +77,17 @@ DEVFN RGB lerp_rgb(RGB a, RGB b, VF f) {
     return rgb(a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f);
 }
 
-DEVFN RGB lut3d_trilinear(GridPos q, int n, GLOBAL const float* t) {
-    VI up = q.base + n * n;
-    RGB b0 = lerp_rgb(lut3d_corner(t, q.base), lut3d_corner(t, q.base + 1), q.fb);
-    RGB b1 = lerp_rgb(lut3d_corner(t, q.base + n), lut3d_corner(t, q.base + n + 1), q.fb);
-    RGB b2 = lerp_rgb(lut3d_corner(t, up), lut3d_corner(t, up + 1), q.fb);
-    RGB b3 = lerp_rgb(lut3d_corner(t, up + n), lut3d_corner(t, up + n + 1), q.fb);
-    return lerp_rgb(lerp_rgb(b0, b1, q.fg), lerp_rgb(b2, b3, q.fg), q.fr);
-}
-
-DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    int n = (int)p[7];
-    return lut3d_tetrahedral(lut3d_position(c, p, n), n, t);
-}
 DEVFN RGB op_lut3d_trilinear(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     int n = (int)p[7];
-    return lut3d_trilinear(lut3d_position(c, p, n), n, t);
-}
-/* the same from 8-bit codes: p = [size], t = the code positions, then the table */
-DEVFN RGB op_lut3d_tetrahedral_codes(CODES k, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    return lut3d_tetrahedral(lut3d_position_of_codes(k, t), (int)p[0], t + CODE_POSITIONS_FLOATS);
-}
-DEVFN RGB op_lut3d_trilinear_codes(CODES k, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
-    return lut3d_trilinear(lut3d_position_of_codes(k, t), (int)p[0], t + CODE_POSITIONS_FLOATS);
+    VF fr, fg, fb;
+    VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
+              lut_index(c.b, p[2], p[6], p[3], &fb);
+    VI up = base + n * n;
+    RGB b0 = lerp_rgb(lut3d_corner(t, base), lut3d_corner(t, base + 1), fb);
+    RGB b1 = lerp_rgb(lut3d_corner(t, base + n), lut3d_corner(t, base + n + 1), fb);
+    RGB b2 = lerp_rgb(lut3d_corner(t, up), lut3d_corner(t, up + 1), fb);
+    RGB b3 = lerp_rgb(lut3d_corner(t, up + n), lut3d_corner(t, up + n + 1), fb);
+    return lerp_rgb(lerp_rgb(b0, b1, fg), lerp_rgb(b2, b3, fg), fr);
 }
 
 /* ASC CDL v1.2: p = [slope rgb, offset rgb, power rgb, saturation]; clamps after SOP and at the end */

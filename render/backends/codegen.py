@@ -1,8 +1,8 @@
 """Generates the device program of a plan: one source text for OpenCL C and CUDA.
 
 The program is the needed ``kernels/*.h`` files followed by one fused kernel per
-:class:`PixelPass` (``pass0``, ``pass1``...), each grading LANES pixels of a row
-(8 in OpenCL, 4 in CUDA: see kernels/common.h) with a straight sequence of calls to
+:class:`PixelPass` (``pass0``, ``pass1``...), each thread grading LANES pixels of ROWS rows
+(8 x 1 in OpenCL, 4 x 2 in CUDA: see kernels/common.h) with a straight sequence of calls to
 the ops' device functions with their parameter offsets baked in; the blur
 kernels come from ``kernels/focus.h``. Every pixel-pass kernel has the signature
 ``(src, aux, dst, int width, int height, uint frame_index, [P,] T)``: the parameters P
@@ -72,22 +72,23 @@ def pixel_kernel(p, packed: Packed, frame_kind: str) -> str:
         f"KERNEL void {p.kernel}(GLOBAL const {C_TYPES[src_kind]}* RESTRICT src, GLOBAL const float* RESTRICT aux, "
         f"GLOBAL {C_TYPES[dst_kind]}* RESTRICT dst, int width, int height, uint frame_index, "
         f"PARAMS_ARG GLOBAL const float* RESTRICT T) {{",
-        "    int x0 = GID_X * LANES, y = GID_Y;",
-        "    if (x0 >= width || y >= height) return;",
-        "    int n = min(LANES, width - x0), i = y * width + x0;",
-        "    PixelCtx px = pixel_ctx(x0, y, width, height, frame_index);",
+        "    int x0 = GID_X * LANES;",
+        "    UNROLL for (int y = GID_Y * ROWS; y < (GID_Y + 1) * ROWS; ++y) {",
+        "        if (x0 >= width || y >= height) return;",
+        "        int n = min(LANES, width - x0), i = y * width + x0;",
+        "        PixelCtx px = pixel_ctx(x0, y, width, height, frame_index);",
     ]
     calls = [f"{step.device_function}(%s, P + {po}, T + {to}, px)" for step, (po, to) in zip(p.steps, step_offsets)]
     if p.steps and p.steps[0].reads_codes:  # the first step looks the frame's 8-bit codes up
         if src_kind != "u8" or p.combine is not None:
             raise ValueError(f"{p.steps[0].device_function} must start a pass that reads an 8-bit frame")
-        lines.append(f"    RGB c = {calls.pop(0) % 'load_u8_codes(src, i, n)'};")
+        lines.append(f"        RGB c = {calls.pop(0) % 'load_u8_codes(src, i, n)'};")
     else:
-        lines.append(f"    RGB c = load_{src_kind}(src, i, n);")
+        lines.append(f"        RGB c = load_{src_kind}(src, i, n);")
     if p.combine is not None:
-        lines.append(f"    c = {p.combine.combine_function}(c, load_buf(aux, i, n), P + {comb_offset}, px);")
-    lines += [f"    c = {call % 'c'};" for call in calls]
-    lines += [f"    store_{dst_kind}(dst, i, n, c);", "}"]
+        lines.append(f"        c = {p.combine.combine_function}(c, load_buf(aux, i, n), P + {comb_offset}, px);")
+    lines += [f"        c = {call % 'c'};" for call in calls]
+    lines += [f"        store_{dst_kind}(dst, i, n, c);", "    }", "}"]
     return "\n".join(lines)
 
 

@@ -20,12 +20,18 @@ from render.ops.plan import BlurPass, build_plan, pack
 
 BLOCK = (32, 4, 1)  # measured on an H100 against 32x8, 64x4, 128x1, 256x1 (benchmarks/NOTES.md)
 LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
+ROWS = 2  # rows of LANES pixels per thread of a pixel pass (kernels/common.h)
 # fast maths: approximate division and square root (2 ulp), denormals flushed; NaN handling
 # is unchanged, and the agreement bounds (1 code value, 1e-4 in float) hold with room to spare
 NVRTC_OPTIONS = ("--std=c++14", "--use_fast_math")
-# a 3D LUT that starts a grade on 8-bit frames looks its grid positions up by code: fewer
-# instructions than computing them, for an issue-bound pass (benchmarks/NOTES.md)
-LUT_POSITIONS = "codes"
+
+
+def launch_grids(width: int, height: int, block=BLOCK, rows: int = ROWS) -> tuple[tuple, tuple]:
+    """Grids (in blocks) of the pixel passes (a thread: LANES pixels of ``rows`` rows) and of the
+    blur passes (a thread: LANES floats of one row) over a width x height frame."""
+    threads_x, blur_threads_x = -(-width // LANES), -(-3 * width // LANES)
+    return ((-(-threads_x // block[0]), -(-height // (block[1] * rows)), 1),
+            (-(-blur_threads_x // block[0]), -(-height // block[1]), 1))
 
 
 def cuda_unavailable_reason() -> str | None:
@@ -96,7 +102,7 @@ class CudaBackend:
         cp = self._cp
         kind = frame_kind(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade, kind, LUT_POSITIONS)
+        plan = build_plan(grade, kind)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         mod = self._module(program_key(plan, packed, kind, transfer),
@@ -109,9 +115,7 @@ class CudaBackend:
         if self._tables_host is None or not np.array_equal(self._tables_host, packed.tables):
             self._tables = cp.asarray(packed.tables)
             self._tables_host = packed.tables
-        threads_x, blur_threads_x = (w + LANES - 1) // LANES, (3 * w + LANES - 1) // LANES
-        grid = ((threads_x + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1], 1)
-        blur_grid = ((blur_threads_x + BLOCK[0] - 1) // BLOCK[0], grid[1], 1)
+        grid, blur_grid = launch_grids(w, h)
         launches, blur_index = [], 0
         for p in plan.passes:
             for name in (p.src, p.dst, getattr(p, "aux", None)):

@@ -7,9 +7,7 @@ stays the same. Per-frame values travel in the small P buffer.
 On a CPU device the separable blur passes run by default through OpenCV's SIMD
 ``sepFilter2D`` on the mapped buffers (``blur="opencv"``): measured 3-4x faster
 than PoCL's code for the same kernel (see benchmarks/NOTES.md); ``blur="kernel"``
-uses the device kernels of kernels/focus.h, as GPUs always do. Likewise a 3D LUT that starts a
-grade on 8-bit frames has its grid positions computed on CPUs and looked up by code on GPUs
-(``lut_positions``, see render.ops.plan.build_plan).
+uses the device kernels of kernels/focus.h, as GPUs always do.
 """
 
 from __future__ import annotations
@@ -52,7 +50,7 @@ class OpenCLBackend:
 
     name = "opencl"
 
-    def __init__(self, device=None, blur: str | None = None, lut_positions: str | None = None):
+    def __init__(self, device=None, blur: str | None = None):
         import pyopencl as cl
         self._cl = cl
         if device is None:
@@ -64,7 +62,6 @@ class OpenCLBackend:
         self.blur = blur or ("opencv" if on_cpu else "kernel")
         if self.blur not in ("opencv", "kernel"):
             raise ValueError(f"blur must be 'opencv' or 'kernel', not {blur!r}")
-        self.lut_positions = lut_positions or ("computed" if on_cpu else "codes")
         self.device = f"OpenCL {device.name.strip()} ({device.platform.name.strip()})"
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
@@ -105,7 +102,7 @@ class OpenCLBackend:
         kind = frame_kind(frame)
         frame = np.ascontiguousarray(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade, kind, self.lut_positions)
+        plan = build_plan(grade, kind)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         key = program_key(plan, packed, kind, transfer)

@@ -55,7 +55,7 @@ def _check_table_and_domain(lut, shape_ok: bool, shape_text: str) -> None:
         raise LutError(f"domain_min {lut.domain_min} must be below domain_max {lut.domain_max} in every channel")
 
 
-def scaled_position(rgb: np.ndarray, domain_min, domain_max, size: int) -> tuple[np.ndarray, np.ndarray]:
+def _scaled_position(rgb: np.ndarray, domain_min, domain_max, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Split inputs into the lower sample index (0..size-2) and the fraction above it (0..1).
 
     ``rgb`` (..., 3) any float; clamped to the domain (NaN to ``domain_min``).
@@ -111,7 +111,7 @@ class Lut3D:
 
     def _lookup(self, rgb: np.ndarray) -> np.ndarray:
         n = self.size
-        index, frac = scaled_position(rgb, self.domain_min, self.domain_max, n)
+        index, frac = _scaled_position(rgb, self.domain_min, self.domain_max, n)
         table = self.table.reshape(-1, 3)
         strides = np.array([n * n, n, 1], dtype=np.intp)
         base = index @ strides
@@ -173,7 +173,7 @@ class Lut1D:
         ``rgb``: float array (..., 3), any values (clamped to the domain, NaN to
         ``domain_min``). Returns float32 (..., 3) within the table's value range.
         """
-        index, frac = scaled_position(rgb, self.domain_min, self.domain_max, self.size)
+        index, frac = _scaled_position(rgb, self.domain_min, self.domain_max, self.size)
         flat_index = index * 3 + np.arange(3)  # table is C-ordered (M, 3)
         lower = np.take(self.table, flat_index)
         upper = np.take(self.table, flat_index + 3)

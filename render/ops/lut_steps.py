@@ -65,7 +65,7 @@ class Lut3DStep(PixelOp):
 
     def table(self, ctx=None):
         """(N, N, N, 4) float32, the 4th channel zero: one aligned 16-byte load per corner on GPUs."""
-        return padded_table(self.lut)
+        return _padded_table(self.lut)
 
     def apply_reference(self, rgb, ctx):
         return self.lut.apply_reference(rgb)
@@ -91,7 +91,7 @@ class CDLStep(PixelOp):
 
 
 @lru_cache(maxsize=16)
-def padded_table(lut: Lut3D) -> np.ndarray:
+def _padded_table(lut: Lut3D) -> np.ndarray:
     """The LUT's table with a zero 4th channel, flattened (Lut3D hashes by identity)."""
     n = lut.size
     padded = np.zeros((n, n, n, 4), np.float32)

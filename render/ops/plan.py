@@ -25,9 +25,6 @@ import numpy as np
 
 from render.errors import MoodgradeError
 from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, gaussian_weights
-from render.ops import lut_steps
-from render.ops.codes import CodeTable, Lut3DFromCodes
-from render.ops.lut_steps import Lut3DStep
 from render.ops.transfer import TRANSFERS, from_linear, to_linear
 
 
@@ -79,17 +76,41 @@ class BlurSource(PixelOp):
         return self.op.source_reference(rgb, ctx)
 
 
-def _bake_codes(steps: tuple[PixelOp, ...], lut_positions: str) -> tuple[PixelOp, ...]:
-    """Steps with their leading per-channel run baked into lookups of the 8-bit codes, where that
-    saves work: with a 3D LUT after it (or alone) and ``lut_positions="codes"``, the run and the
-    LUT's grid positions as one Lut3DFromCodes; otherwise the run as one CodeTable if it holds a
-    transfer function or more than one op (a lone contrast is cheaper than lookups)."""
+@dataclass(frozen=True)
+class CodeTable(PixelOp):
+    """A run of per-channel ops at the start of the first pass on 8-bit frames, baked per frame
+    into a table of their results for the 256 codes: three lookups a pixel instead of the ops
+    (a linear-light exposure costs two transfer functions a channel). The table is made by the
+    ops' own references on exactly the values an 8-bit frame loads as, so it agrees with them.
+    """
+
+    steps: tuple[PixelOp, ...] = ()
+    device_function = "op_code_table"
+    kernel_source = "common.h"
+    reads_codes = True  # the kernel hands it the frame's codes (load_u8_codes in kernels/common.h)
+
+    def structure(self):
+        return ("CodeTable",)
+
+    def table(self, ctx):
+        from render.backends.frames import load_reference   # what an 8-bit frame loads as
+        codes = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+        rgb = self.apply_reference(load_reference(codes), ctx)
+        return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
+
+    def apply_reference(self, rgb, ctx):
+        for step in self.steps:
+            rgb = step.apply_reference(rgb, ctx).astype(np.float32)
+        return rgb
+
+
+def _bake_codes(steps: tuple[PixelOp, ...]) -> tuple[PixelOp, ...]:
+    """Steps with their leading per-channel run as one CodeTable, where that saves work: the run
+    holds a transfer function or more than one op (a lone contrast is cheaper than lookups)."""
     n = 0
     while n < len(steps) and steps[n].per_channel:
         n += 1
     run = steps[:n]
-    if lut_positions == "codes" and n < len(steps) and isinstance(steps[n], Lut3DStep):
-        return (Lut3DFromCodes(steps[n], CodeTable(steps=run)), *steps[n + 1:])
     if n == 0 or (n == 1 and not isinstance(run[0], (ToLinear, FromLinear))):
         return steps
     return (CodeTable(steps=run), *steps[n:])
@@ -127,6 +148,7 @@ def _device_op(op) -> Op:
     """The op itself, or its device wrapper for the LUT/CDL types of render.ops.lut/cdl."""
     if isinstance(op, (PixelOp, NeighbourhoodOp)):
         return op
+    from render.ops import lut_steps
     wrapped = lut_steps.wrap(op)
     if wrapped is None:
         raise MoodgradeError(f"not a grading op: {op!r}")
@@ -145,15 +167,10 @@ def _with_domains(ops: list[PixelOp]) -> tuple[PixelOp, ...]:
     return tuple(steps)
 
 
-def build_plan(grade, frame_kind: str | None = None, lut_positions: str = "computed") -> Plan:
+def build_plan(grade, frame_kind: str | None = None) -> Plan:
     """Plan the passes of ``grade`` (a tuple of ops, applied in order) for frames of
     ``frame_kind`` ("u8", "u16", "f32"; None: any). On "u8" the leading per-channel ops of the
-    first pass become a CodeTable (device backends; the NumPy reference runs the ops), or with
-    ``lut_positions="codes"`` and a 3D LUT after them, a Lut3DFromCodes: GPUs look the grid
-    positions up in fewer instructions than they compute them, while CPUs compute them faster
-    in vectors than they gather (benchmarks/NOTES.md)."""
-    if lut_positions not in ("computed", "codes"):
-        raise ValueError(f"lut_positions must be 'computed' or 'codes', not {lut_positions!r}")
+    first pass become a CodeTable (device backends; the NumPy reference runs the ops)."""
     ops = [_device_op(op) for op in grade]
     ops = [op for op in ops if not op.is_identity()]
     # stages: (neighbourhood op or None, following per-pixel ops)
@@ -168,7 +185,7 @@ def build_plan(grade, frame_kind: str | None = None, lut_positions: str = "compu
         dst = "output" if n == len(stages) - 1 else f"s{n % 2}"
         steps = _with_domains(pixel_ops)
         if n == 0 and frame_kind == "u8":
-            steps = _bake_codes(steps, lut_positions)
+            steps = _bake_codes(steps)
         if nop is None:
             if not steps and n + 1 < len(stages) and stages[n + 1][0].source_function:
                 continue  # nothing to do before a source pass: it and the combine read the frame

@@ -21,8 +21,7 @@ def _backend(name):
         if not opencl_devices():
             pytest.skip("no OpenCL device")
         from render.backends.opencl_backend import OpenCLBackend
-        return OpenCLBackend(blur="kernel" if name == "opencl-kernel-blur" else None,
-                             lut_positions="codes" if name == "opencl-lut-codes" else None)
+        return OpenCLBackend(blur="kernel" if name == "opencl-kernel-blur" else None)
     reason = cuda_unavailable_reason()
     if reason:
         pytest.skip(f"cuda: {reason}")
@@ -35,14 +34,6 @@ _CACHE = {}
 
 @pytest.fixture(params=["opencl", "cuda"])
 def backend(request):
-    if request.param not in _CACHE:
-        _CACHE[request.param] = _backend(request.param)
-    return _CACHE[request.param]
-
-
-@pytest.fixture(params=["opencl", "opencl-lut-codes", "cuda"])
-def lut_backend(request):
-    """The backends, and OpenCL with a leading 3D LUT's grid positions looked up by code as on GPUs."""
     if request.param not in _CACHE:
         _CACHE[request.param] = _backend(request.param)
     return _CACHE[request.param]
@@ -71,13 +62,6 @@ def test_fused_chain_on_every_8bit_code(backend):
     assert_agrees(backend, full_ramp_u8(), FUSED_CHAIN)
 
 
-@pytest.mark.parametrize("grade", [("lut3d_tetrahedral",), ("exposure", "lut1d", "lut3d_trilinear", "vignette")])
-def test_luts_looked_up_by_code_agree_on_every_8bit_code(lut_backend, grade):
-    # on 8-bit frames a 3D LUT that starts the grade (after per-channel ops or none) reads
-    # its grid positions from a table of codes on GPUs (render/ops/codes.py)
-    assert_agrees(lut_backend, full_ramp_u8(), tuple(OP_EXAMPLES[name] for name in grade))
-
-
 def test_srgb_transfer_agrees(backend):
     grade = (OP_EXAMPLES["exposure"], OP_EXAMPLES["bloom"], OP_EXAMPLES["vignette"])
     assert_agrees(backend, sample_frame(np.float32), grade, transfer="srgb")
@@ -100,7 +84,7 @@ def test_opencl_device_blur_kernels_agree():
 
 
 @pytest.mark.parametrize("interpolation", ["tetrahedral", "trilinear"])
-def test_luts_with_their_own_domain_and_many_points_agree(lut_backend, interpolation):
+def test_luts_with_their_own_domain_and_many_points_agree(backend, interpolation):
     # a 1D shaper of 4096 points over -0.25..1.25 and a 33-point cube over an unequal domain:
     # grid positions, both clamps and exact grid points (the ramps hit every 8-bit code)
     from render.ops.lut import Lut1D, Lut3D
@@ -111,7 +95,7 @@ def test_luts_with_their_own_domain_and_many_points_agree(lut_backend, interpola
     cube = Lut3D((grid + 0.05 * rng.standard_normal(grid.shape)).astype(np.float32), domain_min=(0.0, -0.5, 0.1),
                  domain_max=(1.0, 1.5, 0.9), interpolation=interpolation)
     for dtype in (np.uint8, np.float32):
-        assert_agrees(lut_backend, sample_frame(dtype, seed=4), (shaper, cube))
+        assert_agrees(backend, sample_frame(dtype, seed=4), (shaper, cube))
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])

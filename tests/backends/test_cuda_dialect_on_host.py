@@ -1,6 +1,6 @@
 """The CUDA dialect of the kernels, run on the CPU: the generated CUDA source is compiled as
 host C++ (g++) with a small shim for CUDA's thread indices and bit casts, launched over the
-same grid as CudaBackend (32x8 blocks), and compared with the NumPy reference. This checks
+same grid as CudaBackend (launch_grids), and compared with the NumPy reference. This checks
 the CUDA-only code paths (4-lane structs and their operators, loads, stores, clamped blur
 taps, parameters in a module-level array) here,
 where there is no GPU; benchmarks/gpu_check.sh runs the real thing on one.
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from render.backends.codegen import C_TYPES, blur_kernel_name, buffer_kind, program_source
-from render.backends.cuda_backend import BLOCK, LANES, LUT_POSITIONS
+from render.backends.cuda_backend import BLOCK, launch_grids
 from render.backends.frames import frame_kind
 from render.backends.numpy_backend import NumpyBackend
 from render.ops.base import FrameContext
@@ -67,7 +67,7 @@ def _launcher(name, types):
 def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     kind = frame_kind(frame)
     h, w = frame.shape[:2]
-    plan = build_plan(grade, kind, LUT_POSITIONS)
+    plan = build_plan(grade, kind)
     packed = pack(plan, FrameContext(w, h, frame_index))
     source = SHIM + program_source(plan, packed, kind, "bt709").replace('extern "C" __global__', 'extern "C"')
     blur_types = ["const float*", "float*", "int", "int", "const float*", "int"]
@@ -92,9 +92,7 @@ def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     ctypes.memmove(params, packed.params.ctypes.data, packed.params.nbytes)
     ptr = lambda a: a.ctypes.data_as(ctypes.c_void_p)
     bufs = {"input": np.ascontiguousarray(frame), "output": np.empty_like(frame)}
-    threads_x, blur_threads_x = (w + LANES - 1) // LANES, (3 * w + LANES - 1) // LANES  # as CudaBackend
-    grid = ((threads_x + BLOCK[0] - 1) // BLOCK[0], (h + BLOCK[1] - 1) // BLOCK[1])
-    blur_grid = ((blur_threads_x + BLOCK[0] - 1) // BLOCK[0], grid[1])
+    grid, blur_grid = (g[:2] for g in launch_grids(w, h))  # as CudaBackend
     blur_index = 0
     for p in plan.passes:
         for name in (p.src, p.dst, getattr(p, "aux", None)):
@@ -126,9 +124,9 @@ def test_cuda_dialect_fused_chain_agrees_with_numpy(tmp_path, dtype, width):
 
 @pytest.mark.skipif(CXX is None, reason="no C++ compiler")
 @pytest.mark.parametrize("width", [36, 37])
-def test_cuda_dialect_luts_looked_up_by_code_agree(tmp_path, width):
-    # a 3D LUT leading the grade on 8-bit frames: grid positions from the table of codes
-    frame = sample_frame(np.uint8, height=20, width=width, seed=5)
+def test_cuda_dialect_lut_led_grades_agree(tmp_path, width):
+    # a 3D LUT leading the grade on 8-bit frames, as a colourist's look usually does
+    frame = sample_frame(np.uint8, height=21, width=width, seed=5)  # odd: a thread's second row is off the frame
     for grade in (("lut3d_tetrahedral", "contrast", "saturation", "vignette"), ("exposure", "lut1d", "lut3d_trilinear")):
         ops = tuple(OP_EXAMPLES[name] for name in grade)
         want = NumpyBackend().apply(frame, ops, frame_index=3)

@@ -12,13 +12,11 @@ from render.backends.numpy_backend import NumpyBackend
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext, NeighbourhoodOp, PixelOp
 from render.ops.cdl import CDL
-from render.ops.codes import CODE_POSITIONS_FLOATS, CodeTable, Lut3DFromCodes
-from render.ops.colour import Contrast, Curves, Exposure, LiftGammaGain, Saturation, WhiteBalance
+from render.ops.colour import Contrast, Curves, Exposure, LiftGammaGain, WhiteBalance
 from render.ops.focus import Unsharp
 from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
-from render.ops.lut import Lut3D
-from render.ops.plan import FromLinear, ToLinear, build_plan
+from render.ops.plan import CodeTable, FromLinear, ToLinear, build_plan
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
 
 IDENTITY = [type(op)() for op in OP_EXAMPLES.values() if isinstance(op, (PixelOp, NeighbourhoodOp))]
@@ -93,31 +91,6 @@ def test_leading_per_channel_ops_on_8bit_frames_become_one_table_of_codes():
     for grade, kind in (((exposure,), "f32"), ((exposure,), "u16"), ((contrast, vignette), "u8"),
                         ((vignette, exposure), "u8")):
         assert not any(isinstance(s, CodeTable) for s in build_plan(grade, kind).passes[0].steps)
-
-
-def test_a_leading_3d_lut_on_8bit_frames_looks_its_grid_positions_up_by_code():
-    lut = Lut3D(np.stack(np.meshgrid(*[np.linspace(0, 1, 5, dtype=np.float32)] * 3, indexing="ij"), -1) ** 2,
-                domain_min=(0.0, 0.1, -0.2), domain_max=(1.0, 0.9, 1.2))
-    exposure, saturation = Exposure(exposure_ev=0.5), Saturation(1.3)
-    steps = build_plan((exposure, lut, saturation), "u8", lut_positions="codes").passes[0].steps
-    assert isinstance(steps[0], Lut3DFromCodes) and [type(s) for s in steps[1:]] == [Saturation]
-    assert [type(s) for s in steps[0].before.steps] == [ToLinear, Exposure, FromLinear]
-    # each code's position: lower index times the channel's stride, and the fraction above it
-    ctx = FrameContext(256, 1)
-    table = steps[0].table(ctx)
-    pairs = table[:CODE_POSITIONS_FLOATS].reshape(3, 256, 2)
-    index, frac = pairs[..., 0].view(np.int32), pairs[..., 1]
-    pos = (steps[0].before.values(ctx).T - np.array([[0.0], [0.1], [-0.2]])) / np.array([[1.0], [0.8], [1.4]]) * 4
-    pos = np.clip(pos, 0, 4)
-    assert np.allclose(index // np.array([[25], [5], [1]]) + frac, pos, atol=1e-5)
-    assert index.min() == 0 and (index // np.array([[25], [5], [1]])).max() == 3 and frac.min() >= 0 and frac.max() <= 1
-    assert np.array_equal(table[CODE_POSITIONS_FLOATS:].reshape(5, 5, 5, 4)[..., :3], lut.table)
-    # alone, too; not on other frame kinds, after an op that mixes channels or by default (CPUs)
-    assert not build_plan((lut,), "u8", lut_positions="codes").passes[0].steps[0].before.steps
-    for grade, kind, positions in (((lut,), "f32", "codes"), ((lut,), "u16", "codes"),
-                                   ((saturation, lut), "u8", "codes"), ((lut,), "u8", "computed")):
-        plan = build_plan(grade, kind, lut_positions=positions)
-        assert not any(isinstance(s, Lut3DFromCodes) for s in plan.passes[0].steps)
 
 
 def test_neighbourhood_passes_and_the_buffers_they_use():
