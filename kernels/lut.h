@@ -3,7 +3,7 @@
  * LUT p = [-domain_min / (domain_max - domain_min) rgb, reach, 1 / (domain_max - domain_min) rgb, size],
  * reach = (size - 1)(1 - 2^-22) (see lut_index);
  * t = the table, float32 C order: 1D (M, 3); 3D (N, N, N, 4) indexed [r][g][b], the 4th
- * channel zero (see render/ops/lut_steps.py).
+ * channel zero, or half floats for op_lut3d_tetrahedral_half (see render/ops/lut_steps.py).
  */
 #ifndef MOODGRADE_LUT_H
 #define MOODGRADE_LUT_H
@@ -52,8 +52,10 @@ DEVFN RGB lut3d_corner(const float* t, VI k) {  /* one 16-byte load per corner a
 #endif
 
 /* Tetrahedral (Kasson et al. 1995; as FFmpeg's interp_tetrahedral), walking from the lower
- * corner along the axes in order of decreasing fraction; same tie-breaking as the reference. */
-DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+ * corner along the axes in order of decreasing fraction; same tie-breaking as the reference:
+ * the four corners' indices and barycentric weights (they sum to 1). */
+typedef struct { VI k0, k1, k2, k3; VF w0, w1, w2, w3; } Tetrahedron;
+DEVFN Tetrahedron tetrahedron(RGB c, CONSTANT const float* p) {
     int n = (int)p[7];
     VF fr, fg, fb;
     VI base = lut_index(c.r, p[0], p[4], p[3], &fr) * (n * n) + lut_index(c.g, p[1], p[5], p[3], &fg) * n +
@@ -63,15 +65,78 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
     VF f_max = fmax(hi_rg, fb), f_min = fmin(lo_rg, fb), f_mid = fmax(lo_rg, fmin(hi_rg, fb));
     VI step_max = SELI(fr == f_max, n * n, SELI(fg == f_max, n, 1));
     VI step_min = SELI(fb == f_min, 1, SELI(fg == f_min, n, n * n));
-    VI top = base + (n * n + n + 1);
-    RGB c000 = lut3d_corner(t, base), c1 = lut3d_corner(t, base + step_max);
-    RGB c2 = lut3d_corner(t, top - step_min), c111 = lut3d_corner(t, top);
-    /* barycentric weights of the four corners (they sum to 1) */
-    VF w0 = 1.0f - f_max, w1 = f_max - f_mid, w2 = f_mid - f_min;
-    return rgb(c000.r * w0 + c1.r * w1 + c2.r * w2 + c111.r * f_min,
-               c000.g * w0 + c1.g * w1 + c2.g * w2 + c111.g * f_min,
-               c000.b * w0 + c1.b * w1 + c2.b * w2 + c111.b * f_min);
+    Tetrahedron q;
+    q.k0 = base; q.k1 = base + step_max; q.k3 = base + (n * n + n + 1); q.k2 = q.k3 - step_min;
+    q.w0 = 1.0f - f_max; q.w1 = f_max - f_mid; q.w2 = f_mid - f_min; q.w3 = f_min;
+    return q;
 }
+DEVFN RGB tetrahedral_blend(Tetrahedron q, RGB c0, RGB c1, RGB c2, RGB c3) {
+    return rgb(c0.r * q.w0 + c1.r * q.w1 + c2.r * q.w2 + c3.r * q.w3,
+               c0.g * q.w0 + c1.g * q.w1 + c2.g * q.w2 + c3.g * q.w3,
+               c0.b * q.w0 + c1.b * q.w1 + c2.b * q.w2 + c3.b * q.w3);
+}
+DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    Tetrahedron q = tetrahedron(c, p);
+    return tetrahedral_blend(q, lut3d_corner(t, q.k0), lut3d_corner(t, q.k1), lut3d_corner(t, q.k2),
+                             lut3d_corner(t, q.k3));
+}
+
+/* The same with the table's corners as half floats (N, N, N, 4 x fp16: 8 bytes a corner), for
+ * 8-bit frames on GPUs (Lut3DStep.half in render/ops/lut_steps.py): half the cache traffic of
+ * float corners, which with the position arithmetic bound the fused pass (an H200 measured 39.4
+ * against 42.3 us: benchmarks/NOTES.md). On CUDA the blend runs in half2 arithmetic, r with g and
+ * b with the zero 4th channel; corners (2^-12 relative), weights and sums in fp16 cost an 8-bit
+ * output about 0.3 of a code value at most. */
+#ifdef __OPENCL_VERSION__
+#define GATHER_HALF(h, i) ((VF)(vload_half((i).s0, h), vload_half((i).s1, h), vload_half((i).s2, h), \
+    vload_half((i).s3, h), vload_half((i).s4, h), vload_half((i).s5, h), vload_half((i).s6, h), vload_half((i).s7, h)))
+DEVFN RGB lut3d_corner_half(GLOBAL const float* t, VI k) {
+    GLOBAL const half* h = (GLOBAL const half*)t;
+    return rgb(GATHER_HALF(h, 4 * k), GATHER_HALF(h, 4 * k + 1), GATHER_HALF(h, 4 * k + 2));
+}
+DEVFN RGB op_lut3d_tetrahedral_half(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    Tetrahedron q = tetrahedron(c, p);
+    return tetrahedral_blend(q, lut3d_corner_half(t, q.k0), lut3d_corner_half(t, q.k1), lut3d_corner_half(t, q.k2),
+                             lut3d_corner_half(t, q.k3));
+}
+#else
+#ifndef __CUDA_ARCH__  /* the dialect compiled as host C++ (tests): corners decoded, blended in float */
+DEVFN float half_value(uint bits) {
+    int e = (bits >> 10) & 31;
+    float m = (float)(bits & 1023);
+    float v = e ? ldexpf(1024.0f + m, e - 25) : ldexpf(m, -24);
+    return (bits & 0x8000u) ? -v : v;
+}
+DEVFN RGB lut3d_corner_half(const float* t, VI k) {
+    RGB c;
+    FOR_LANES { uint2 e = ((const uint2*)t)[k.v[j]];
+        c.r.v[j] = half_value(e.x & 0xFFFFu); c.g.v[j] = half_value(e.x >> 16); c.b.v[j] = half_value(e.y & 0xFFFFu); }
+    return c;
+}
+#endif
+DEVFN RGB op_lut3d_tetrahedral_half(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    Tetrahedron q = tetrahedron(c, p);
+#ifdef __CUDA_ARCH__
+    RGB o;
+    const uint2* h = (const uint2*)t;
+    FOR_LANES {
+        uint2 a = h[q.k0.v[j]], b = h[q.k1.v[j]], e = h[q.k2.v[j]], d = h[q.k3.v[j]];
+        asm("{ .reg .b32 wa, wb, wc, wd, rg, bz; .reg .f16 hr, hg, hb, hz;\n"
+            " cvt.rn.f16x2.f32 wa, %3, %3; cvt.rn.f16x2.f32 wb, %4, %4; cvt.rn.f16x2.f32 wc, %5, %5; cvt.rn.f16x2.f32 wd, %6, %6;\n"
+            " mul.rn.f16x2 rg, wa, %7; fma.rn.f16x2 rg, wb, %9, rg; fma.rn.f16x2 rg, wc, %11, rg; fma.rn.f16x2 rg, wd, %13, rg;\n"
+            " mul.rn.f16x2 bz, wa, %8; fma.rn.f16x2 bz, wb, %10, bz; fma.rn.f16x2 bz, wc, %12, bz; fma.rn.f16x2 bz, wd, %14, bz;\n"
+            " mov.b32 {hr, hg}, rg; mov.b32 {hb, hz}, bz; cvt.f32.f16 %0, hr; cvt.f32.f16 %1, hg; cvt.f32.f16 %2, hb; }"
+            : "=f"(o.r.v[j]), "=f"(o.g.v[j]), "=f"(o.b.v[j])
+            : "f"(q.w0.v[j]), "f"(q.w1.v[j]), "f"(q.w2.v[j]), "f"(q.w3.v[j]),
+              "r"(a.x), "r"(a.y), "r"(b.x), "r"(b.y), "r"(e.x), "r"(e.y), "r"(d.x), "r"(d.y));
+    }
+    return o;
+#else
+    return tetrahedral_blend(q, lut3d_corner_half(t, q.k0), lut3d_corner_half(t, q.k1), lut3d_corner_half(t, q.k2),
+                             lut3d_corner_half(t, q.k3));
+#endif
+}
+#endif
 
 DEVFN RGB lerp_rgb(RGB a, RGB b, VF f) {
     return rgb(a.r + (b.r - a.r) * f, a.g + (b.g - a.g) * f, a.b + (b.b - a.b) * f);

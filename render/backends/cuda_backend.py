@@ -26,6 +26,11 @@ ROWS = 2  # rows of LANES pixels per thread of a pixel pass (kernels/common.h)
 NVRTC_OPTIONS = ("--std=c++14", "--use_fast_math")
 
 
+def cuda_plan(grade, frame_kind: str):
+    """The plan the CUDA backend runs: tetrahedral LUTs on 8-bit frames with half-float corners."""
+    return build_plan(grade, frame_kind, half_luts=True)
+
+
 def launch_grids(width: int, height: int, block=BLOCK, rows: int = ROWS) -> tuple[tuple, tuple]:
     """Grids (in blocks) of the pixel passes (a thread: LANES pixels of ``rows`` rows) and of the
     blur passes (a thread: LANES floats of one row) over a width x height frame."""
@@ -102,7 +107,7 @@ class CudaBackend:
         cp = self._cp
         kind = frame_kind(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade, kind)
+        plan = cuda_plan(grade, kind)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         mod = self._module(program_key(plan, packed, kind, transfer),

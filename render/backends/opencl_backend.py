@@ -7,7 +7,9 @@ stays the same. Per-frame values travel in the small P buffer.
 On a CPU device the separable blur passes run by default through OpenCV's SIMD
 ``sepFilter2D`` on the mapped buffers (``blur="opencv"``): measured 3-4x faster
 than PoCL's code for the same kernel (see benchmarks/NOTES.md); ``blur="kernel"``
-uses the device kernels of kernels/focus.h, as GPUs always do.
+uses the device kernels of kernels/focus.h, as GPUs always do. Likewise tetrahedral 3D LUTs on
+8-bit frames keep half-float corners on GPUs (``half_luts``; measured with CUDA on an H200) and
+float corners on CPUs.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class OpenCLBackend:
 
     name = "opencl"
 
-    def __init__(self, device=None, blur: str | None = None):
+    def __init__(self, device=None, blur: str | None = None, half_luts: bool | None = None):
         import pyopencl as cl
         self._cl = cl
         if device is None:
@@ -62,6 +64,7 @@ class OpenCLBackend:
         self.blur = blur or ("opencv" if on_cpu else "kernel")
         if self.blur not in ("opencv", "kernel"):
             raise ValueError(f"blur must be 'opencv' or 'kernel', not {blur!r}")
+        self.half_luts = not on_cpu if half_luts is None else half_luts
         self.device = f"OpenCL {device.name.strip()} ({device.platform.name.strip()})"
         self.context = cl.Context([device])
         self.queue = cl.CommandQueue(self.context)
@@ -102,7 +105,7 @@ class OpenCLBackend:
         kind = frame_kind(frame)
         frame = np.ascontiguousarray(frame)
         h, w = frame.shape[:2]
-        plan = build_plan(grade, kind)
+        plan = build_plan(grade, kind, self.half_luts)
         ctx = FrameContext(w, h, frame_index, transfer)
         packed = pack(plan, ctx)
         key = program_key(plan, packed, kind, transfer)

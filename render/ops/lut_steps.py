@@ -49,23 +49,33 @@ class Lut1DStep(PixelOp):
 
 @dataclass(frozen=True, eq=False)
 class Lut3DStep(PixelOp):
+    """``half``: a tetrahedral LUT's corners stored as half floats (8-bit frames on GPUs: see
+    ``op_lut3d_tetrahedral_half`` in kernels/lut.h; build_plan sets it)."""
+
     lut: Lut3D = None
+    half: bool = False
     domain = DISPLAY
     kernel_source = "lut.h"
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.half and self.lut.interpolation != "tetrahedral":
+            raise ValueError("only tetrahedral LUTs have half-float corners")
+
     @property
     def device_function(self) -> str:
-        return f"op_lut3d_{self.lut.interpolation}"
+        return f"op_lut3d_{self.lut.interpolation}" + ("_half" if self.half else "")
 
     def structure(self):
-        return ("Lut3D", self.lut.size, self.lut.interpolation)
+        return ("Lut3D", self.lut.size, self.lut.interpolation, self.half)
 
     def params(self, ctx):
         return _domain_params(self.lut, self.lut.size)
 
     def table(self, ctx=None):
-        """(N, N, N, 4) float32, the 4th channel zero: one aligned 16-byte load per corner on GPUs."""
-        return _padded_table(self.lut)
+        """(N, N, N, 4) float32, the 4th channel zero: one aligned 16-byte load per corner on GPUs;
+        with ``half``, the same as float16, two to a float32 slot (8 bytes a corner)."""
+        return _padded_table(self.lut, self.half)
 
     def apply_reference(self, rgb, ctx):
         return self.lut.apply_reference(rgb)
@@ -91,12 +101,15 @@ class CDLStep(PixelOp):
 
 
 @lru_cache(maxsize=16)
-def _padded_table(lut: Lut3D) -> np.ndarray:
-    """The LUT's table with a zero 4th channel, flattened (Lut3D hashes by identity)."""
+def _padded_table(lut: Lut3D, half: bool = False) -> np.ndarray:
+    """The LUT's table with a zero 4th channel, flattened, as float32 slots (Lut3D hashes by
+    identity); with ``half``, its float16 values packed two to a slot."""
     n = lut.size
     padded = np.zeros((n, n, n, 4), np.float32)
     padded[..., :3] = lut.table
     padded = padded.ravel()
+    if half:
+        padded = padded.astype(np.float16).view(np.float32)
     padded.flags.writeable = False
     return padded
 

@@ -19,11 +19,12 @@ float32 HxWx3 intermediates ``s0``, ``s1`` (display values), ``tmp``, ``blurred`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from render.errors import MoodgradeError
+from render.ops import lut_steps
 from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, gaussian_weights
 from render.ops.transfer import TRANSFERS, from_linear, to_linear
 
@@ -148,7 +149,6 @@ def _device_op(op) -> Op:
     """The op itself, or its device wrapper for the LUT/CDL types of render.ops.lut/cdl."""
     if isinstance(op, (PixelOp, NeighbourhoodOp)):
         return op
-    from render.ops import lut_steps
     wrapped = lut_steps.wrap(op)
     if wrapped is None:
         raise MoodgradeError(f"not a grading op: {op!r}")
@@ -167,11 +167,16 @@ def _with_domains(ops: list[PixelOp]) -> tuple[PixelOp, ...]:
     return tuple(steps)
 
 
-def build_plan(grade, frame_kind: str | None = None) -> Plan:
+def build_plan(grade, frame_kind: str | None = None, half_luts: bool = False) -> Plan:
     """Plan the passes of ``grade`` (a tuple of ops, applied in order) for frames of
     ``frame_kind`` ("u8", "u16", "f32"; None: any). On "u8" the leading per-channel ops of the
-    first pass become a CodeTable (device backends; the NumPy reference runs the ops)."""
+    first pass become a CodeTable (device backends; the NumPy reference runs the ops), and with
+    ``half_luts`` (GPUs) tetrahedral 3D LUTs keep their corners as half floats: within a third of
+    an 8-bit code value, not within the float and 16-bit bounds, so other kinds keep floats."""
     ops = [_device_op(op) for op in grade]
+    if half_luts and frame_kind == "u8":
+        ops = [replace(op, half=True) if isinstance(op, lut_steps.Lut3DStep) and op.lut.interpolation == "tetrahedral"
+               else op for op in ops]
     ops = [op for op in ops if not op.is_identity()]
     # stages: (neighbourhood op or None, following per-pixel ops)
     stages: list[tuple[NeighbourhoodOp | None, list[PixelOp]]] = [(None, [])]

@@ -21,7 +21,8 @@ def _backend(name):
         if not opencl_devices():
             pytest.skip("no OpenCL device")
         from render.backends.opencl_backend import OpenCLBackend
-        return OpenCLBackend(blur="kernel" if name == "opencl-kernel-blur" else None)
+        return OpenCLBackend(blur="kernel" if name == "opencl-kernel-blur" else None,
+                             half_luts=name == "opencl-half-luts")
     reason = cuda_unavailable_reason()
     if reason:
         pytest.skip(f"cuda: {reason}")
@@ -60,6 +61,14 @@ def test_fused_chain_of_all_ops_agrees(backend, dtype):
 
 def test_fused_chain_on_every_8bit_code(backend):
     assert_agrees(backend, full_ramp_u8(), FUSED_CHAIN)
+
+
+@pytest.mark.parametrize("backend_name", ["opencl-half-luts", "cuda"])
+def test_half_float_lut_corners_agree_on_8bit_frames(backend_name):
+    # GPUs keep a tetrahedral LUT's corners as half floats on 8-bit frames (kernels/lut.h)
+    backend = _backend(backend_name)
+    for frame, grade in ((full_ramp_u8(), (OP_EXAMPLES["lut3d_tetrahedral"],)), (sample_frame(np.uint8, seed=6), FUSED_CHAIN)):
+        assert_agrees(backend, frame, grade)
 
 
 def test_srgb_transfer_agrees(backend):

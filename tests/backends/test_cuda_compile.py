@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from render.backends.codegen import program_source
-from render.backends.cuda_backend import NVRTC_OPTIONS, cuda_unavailable_reason
+from render.backends.cuda_backend import NVRTC_OPTIONS, cuda_plan, cuda_unavailable_reason
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext
 from render.ops.plan import build_plan, pack
@@ -25,7 +25,7 @@ def _programs():
     grades["empty"] = ()
     for name, grade in grades.items():
         for kind in ("u8", "u16", "f32") if name in ("fused_chain", "empty") else ("u8",):
-            plan = build_plan(grade, kind)
+            plan = cuda_plan(grade, kind)
             yield f"{name}_{kind}", program_source(plan, pack(plan, ctx), kind, "bt709")
     plan = build_plan(FUSED_CHAIN)
     yield "fused_chain_srgb", program_source(plan, pack(plan, ctx), "u16", "srgb")

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from render.backends.codegen import C_TYPES, blur_kernel_name, buffer_kind, program_source
-from render.backends.cuda_backend import BLOCK, launch_grids
+from render.backends.cuda_backend import BLOCK, cuda_plan, launch_grids
 from render.backends.frames import frame_kind
 from render.backends.numpy_backend import NumpyBackend
 from render.ops.base import FrameContext
-from render.ops.plan import BlurPass, build_plan, pack
+from render.ops.plan import BlurPass, pack
 from tests.backends.examples import FUSED_CHAIN, OP_EXAMPLES, sample_frame
 
 CXX = shutil.which("g++") or shutil.which("clang++")
@@ -30,7 +30,7 @@ SHIM = f"#define BX {BLOCK[0]}\n#define BY {BLOCK[1]}\n" + """
 using namespace std;
 struct Dim3 { unsigned x, y, z; };
 struct alignas(16) float4 { float x, y, z, w; };
-struct alignas(8) float2 { float x, y; };
+struct alignas(8) uint2 { unsigned x, y; };
 static Dim3 blockIdx, threadIdx, blockDim = {BX, BY, 1};
 #define __global__
 #define __device__
@@ -67,7 +67,7 @@ def _launcher(name, types):
 def run_cuda_dialect_on_host(frame, grade, tmp_path, frame_index=3):
     kind = frame_kind(frame)
     h, w = frame.shape[:2]
-    plan = build_plan(grade, kind)
+    plan = cuda_plan(grade, kind)
     packed = pack(plan, FrameContext(w, h, frame_index))
     source = SHIM + program_source(plan, packed, kind, "bt709").replace('extern "C" __global__', 'extern "C"')
     blur_types = ["const float*", "float*", "int", "int", "const float*", "int"]

@@ -93,6 +93,20 @@ def test_leading_per_channel_ops_on_8bit_frames_become_one_table_of_codes():
         assert not any(isinstance(s, CodeTable) for s in build_plan(grade, kind).passes[0].steps)
 
 
+def test_gpus_keep_tetrahedral_lut_corners_as_half_floats_on_8bit_frames_only():
+    tetrahedral, trilinear = OP_EXAMPLES["lut3d_tetrahedral"], OP_EXAMPLES["lut3d_trilinear"]
+
+    def halves(kind, half_luts=True):
+        steps = build_plan((tetrahedral, OP_EXAMPLES["contrast"], trilinear), kind, half_luts).passes[0].steps
+        return [getattr(s, "half", None) for s in steps]
+    assert halves("u8") == [True, None, False]
+    assert halves("u8", half_luts=False) == halves("u16") == halves("f32") == [False, None, False]
+    ctx = FrameContext(8, 8)
+    half, full = (build_plan((tetrahedral,), "u8", h).passes[0].steps[0].table(ctx) for h in (True, False))
+    assert half.dtype == np.float32 and len(half) * 2 == len(full)
+    assert np.array_equal(half.view(np.float16), full.astype(np.float16))  # RGBA as fp16, two to a slot
+
+
 def test_neighbourhood_passes_and_the_buffers_they_use():
     def layout(grade):
         return [(type(p).__name__, p.src, p.dst) for p in build_plan(grade, "u8").passes]
