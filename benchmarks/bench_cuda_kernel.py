@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import re
 import statistics
 
 import numpy as np
@@ -42,32 +41,19 @@ VARIANTS = {  # name: (NVRTC options, block, half-float LUT corners, source edit
     "parameters in global memory (before)": (NVRTC_OPTIONS, BLOCK, True, ("global parameters",)),
     # experiments: source edits, to measure a change before it is made in kernels/
     "LUT corners computed, no loads": (NVRTC_OPTIONS, BLOCK, False, ("no corner loads",)),
-    "contrast and saturation folded": (NVRTC_OPTIONS, BLOCK, True, ("folded",)),
 }
 TARGET_S = 40e-6  # issue 3: the fused colour pass on a 4K 8-bit frame on an H100
 GLOBAL_PARAMS = "parameters in global memory (before)"
 PARAMS_DECLARATION = "DECLARE_PARAMS("
 PARAMS_IN_SIGNATURE = "PARAMS_ARG GLOBAL const float* RESTRICT T"
-# a contrast (c k + b) then a saturation (s c + (1 - s) Y(c)) is s k c + (1 - s) k Y(c) + b:
-# what folding such runs in the plan would save, measured before it is built
-CONTRAST_SATURATION = re.compile(r"        c = op_contrast\(c, P \+ (\d+), T \+ \d+, px\);\n"
-                                 r"        c = op_saturation\(c, P \+ (\d+), T \+ \d+, px\);")
-FOLDED = ("        {{ float k = P[{0}], b = P[{1}] - P[{1}] * P[{0}], s = P[{2}]; VF o = luma709(c) * ((1.0f - s) * k) + b;\n"
-          "          c = rgb(c.r * (s * k) + o, c.g * (s * k) + o, c.b * (s * k) + o); }}")
 CORNER_LOAD = "float4 e = ((const float4*)t)[k.v[j]];"
 NO_CORNER_LOADS = "float4 e = make_float4(k.v[j] * 1e-6f, 0.5f, 0.25f, 0.0f);"  # not a grade: the loads' cost
-
-
-def _fold(source: str) -> str:
-    contrast, saturation = (int(g) for g in CONTRAST_SATURATION.search(source).groups())
-    return CONTRAST_SATURATION.sub(FOLDED.format(contrast, contrast + 1, saturation), source)
 
 
 EDITS = {  # name: source -> source
     "global parameters": lambda s: "\n".join(line for line in s.splitlines() if not line.startswith(PARAMS_DECLARATION))
     .replace(PARAMS_IN_SIGNATURE, "const float* RESTRICT P, GLOBAL const float* RESTRICT T"),
     "no corner loads": lambda s: s.replace(CORNER_LOAD, NO_CORNER_LOADS),
-    "folded": _fold,
 }
 
 

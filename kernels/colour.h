@@ -31,6 +31,13 @@ DEVFN RGB op_contrast(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pix
     return rgb(c.r * k + b, c.g * k + b, c.b * k + b);
 }
 
+/* p = [a, b, g]: a c + b Y(c) + g, Y the Rec.709 luma (a run of contrast and saturation ops
+ * folded into one step: GreyAffine in render/ops/colour.py) */
+DEVFN RGB op_grey_affine(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    VF o = luma709(c) * p[1] + p[2];
+    return rgb(c.r * p[0] + o, c.g * p[0] + o, c.b * p[0] + o);
+}
+
 DEVFN RGB saturate_about_luma(RGB c, VF s) {
     VF y = luma709(c);
     VF b = y - y * s;  /* y + (c - y) * s = c * s + b */

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from render.backends.frames import frame_kind, load_reference, store_reference
-from render.ops.base import FrameContext
+from render.ops.base import FrameContext, apply_references
 from render.ops.focus import blur_pass_reference
 from render.ops.plan import BlurPass, build_plan, pack
 
@@ -33,7 +33,5 @@ class NumpyBackend:
             rgb = src
             if p.combine is not None:
                 rgb = p.combine.combine_reference(rgb, buffers[p.aux], ctx)
-            for step in p.steps:
-                rgb = step.apply_reference(rgb, ctx).astype(np.float32)
-            buffers[p.dst] = rgb
+            buffers[p.dst] = apply_references(p.steps, rgb, ctx)
         return store_reference(buffers["output"], kind)

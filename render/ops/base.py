@@ -110,6 +110,13 @@ class PixelOp(Op):
         raise NotImplementedError
 
 
+def apply_references(steps, rgb: np.ndarray, ctx: FrameContext) -> np.ndarray:
+    """``rgb`` through the NumPy references of ``steps`` in turn, float32 after each (as on devices)."""
+    for step in steps:
+        rgb = step.apply_reference(rgb, ctx).astype(np.float32)
+    return rgb
+
+
 class NeighbourhoodOp(Op):
     """An op that reads neighbouring pixels (blurs): run as separate passes.
 

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from render.ops.base import DISPLAY, LINEAR, PixelOp, as_f32
+from render.ops.base import DISPLAY, LINEAR, PixelOp, apply_references, as_f32
 
 F = np.float32
 LUMA_709 = np.array([0.2126, 0.7152, 0.0722], np.float32)  # ITU-R BT.709-6 item 3.2
@@ -183,6 +183,10 @@ class Contrast(PixelOp):
     def params(self, ctx):
         return as_f32([self.contrast, self.pivot])
 
+    def grey_affine(self, ctx) -> tuple[float, float, float]:
+        """(a, b, g) of this op as a c + b Y(c) + g (see GreyAffine)."""
+        return self.contrast, 0.0, self.pivot * (1.0 - self.contrast)
+
     def apply_reference(self, rgb, ctx):
         c, pivot = self.params(ctx)
         return pivot + (rgb - pivot) * c
@@ -206,9 +210,39 @@ class Saturation(PixelOp):
     def params(self, ctx):
         return as_f32([self.saturation])
 
+    def grey_affine(self, ctx) -> tuple[float, float, float]:
+        """(a, b, g) of this op as a c + b Y(c) + g (see GreyAffine)."""
+        return self.saturation, 1.0 - self.saturation, 0.0
+
     def apply_reference(self, rgb, ctx):
         y = luma709(rgb)
         return y + (rgb - y) * self.params(ctx)[0]
+
+
+@dataclass(frozen=True)
+class GreyAffine(PixelOp):
+    """A run of contrast and saturation ops folded into one step (the planner makes these):
+    ``a c + b Y(c) + g`` on display values, Y the Rec.709 luma, a form closed under composition
+    (the luma of ``a c + b Y + g`` is ``(a + b) Y + g``). One step costs 7 instructions a pixel
+    where a contrast and a saturation cost 10; the reference runs the ops themselves."""
+
+    steps: tuple[PixelOp, ...] = ()
+    domain = DISPLAY
+    device_function = "op_grey_affine"
+    kernel_source = "colour.h"
+
+    def structure(self):
+        return ("GreyAffine",)
+
+    def params(self, ctx):
+        a, b, g = 1.0, 0.0, 0.0
+        for step in self.steps:
+            a2, b2, g2 = step.grey_affine(ctx)
+            a, b, g = a2 * a, a2 * b + b2 * (a + b), (a2 + b2) * g + g2
+        return as_f32([a, b, g])
+
+    def apply_reference(self, rgb, ctx):
+        return apply_references(self.steps, rgb, ctx)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The processor: turns a grade (a tuple of ops) into passes that every backend runs.
 
 ``build_plan(grade)`` drops identity ops, wraps LUT/CDL ops for the device,
-inserts the linear/display conversions each op needs, fuses every run of
+inserts the linear/display conversions each op needs, folds runs of contrast and
+saturation ops into one step, fuses every run of
 per-pixel ops into one :class:`PixelPass` and expands each neighbourhood op into
 an optional source pass (what is blurred, if not the picture), a horizontal and a
 vertical :class:`BlurPass`, and a combine :class:`PixelPass` that also carries the
@@ -25,7 +26,9 @@ import numpy as np
 
 from render.errors import MoodgradeError
 from render.ops import lut_steps
-from render.ops.base import DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, gaussian_weights
+from render.ops.base import (DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, apply_references,
+                             gaussian_weights)
+from render.ops.colour import GreyAffine
 from render.ops.transfer import TRANSFERS, from_linear, to_linear
 
 
@@ -100,9 +103,7 @@ class CodeTable(PixelOp):
         return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
 
     def apply_reference(self, rgb, ctx):
-        for step in self.steps:
-            rgb = step.apply_reference(rgb, ctx).astype(np.float32)
-        return rgb
+        return apply_references(self.steps, rgb, ctx)
 
 
 def _bake_codes(steps: tuple[PixelOp, ...]) -> tuple[PixelOp, ...]:
@@ -115,6 +116,21 @@ def _bake_codes(steps: tuple[PixelOp, ...]) -> tuple[PixelOp, ...]:
     if n == 0 or (n == 1 and not isinstance(run[0], (ToLinear, FromLinear))):
         return steps
     return (CodeTable(steps=run), *steps[n:])
+
+
+def _fold_grey_affine(steps: tuple[PixelOp, ...]) -> tuple[PixelOp, ...]:
+    """Steps with each run of two or more ops of the form a c + b Y(c) + g (contrast,
+    saturation) as one GreyAffine."""
+    out, run = [], []
+    for step in (*steps, None):
+        if step is not None and hasattr(step, "grey_affine"):
+            run.append(step)
+            continue
+        out += [GreyAffine(steps=tuple(run))] if len(run) > 1 else run
+        run = []
+        if step is not None:
+            out.append(step)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,7 @@ def build_plan(grade, frame_kind: str | None = None, half_luts: bool = False) ->
         steps = _with_domains(pixel_ops)
         if n == 0 and frame_kind == "u8":
             steps = _bake_codes(steps)
+        steps = _fold_grey_affine(steps)
         if nop is None:
             if not steps and n + 1 < len(stages) and stages[n + 1][0].source_function:
                 continue  # nothing to do before a source pass: it and the combine read the frame

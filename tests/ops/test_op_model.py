@@ -12,7 +12,7 @@ from render.backends.numpy_backend import NumpyBackend
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext, NeighbourhoodOp, PixelOp
 from render.ops.cdl import CDL
-from render.ops.colour import Contrast, Curves, Exposure, LiftGammaGain, WhiteBalance
+from render.ops.colour import Contrast, Curves, Exposure, GreyAffine, LiftGammaGain, Saturation, WhiteBalance
 from render.ops.focus import Unsharp
 from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
@@ -105,6 +105,21 @@ def test_gpus_keep_tetrahedral_lut_corners_as_half_floats_on_8bit_frames_only():
     half, full = (build_plan((tetrahedral,), "u8", h).passes[0].steps[0].table(ctx) for h in (True, False))
     assert half.dtype == np.float32 and len(half) * 2 == len(full)
     assert np.array_equal(half.view(np.float16), full.astype(np.float16))  # RGBA as fp16, two to a slot
+
+
+def test_runs_of_contrast_and_saturation_fold_into_one_grey_axis_step():
+    contrast, saturation, vignette = Contrast(1.3, pivot=0.4), Saturation(0.6), Vignette(amount=0.3)
+    steps = build_plan((contrast, saturation, Contrast(0.8), vignette)).passes[0].steps
+    assert [type(s) for s in steps] == [GreyAffine, Vignette]
+    # a c + b Y(c) + g with the composed values is the ops one after the other
+    rgb = np.random.default_rng(3).random((16, 16, 3), dtype=np.float32)
+    ctx = FrameContext(16, 16)
+    a, b, g = steps[0].params(ctx)
+    y = 0.2126 * rgb[..., :1] + 0.7152 * rgb[..., 1:2] + 0.0722 * rgb[..., 2:]
+    assert np.allclose(a * rgb + b * y + g, steps[0].apply_reference(rgb, ctx), atol=1e-6)
+    # a lone op, or ops with another between them, stay as they are
+    for grade in ((saturation,), (contrast, vignette, saturation)):
+        assert not any(isinstance(s, GreyAffine) for s in build_plan(grade).passes[0].steps)
 
 
 def test_neighbourhood_passes_and_the_buffers_they_use():
