@@ -3,10 +3,11 @@ memory floor, so that one short device session says which one to keep.
 
 The pass is bench_grade's colour grade (tetrahedral 33^3 LUT, contrast, saturation,
 vignette) on 4K 8-bit frames already on the device. Each variant compiles the very
-program the CUDA backend generates (render.backends.codegen) with other NVRTC options
-or launch shapes; the experiments edit that source (LUT corners packed smaller or not
-loaded at all, parameters in global memory as before) to measure what a change would gain
-before it is made in kernels/, or what one made has gained. Timing: CUDA events around 200 launches, rotating over 4 input and 4
+program the CUDA backend generates (render.backends.codegen) with other NVRTC options,
+launch shapes or plan (float LUT corners as before); the experiments edit that source (LUT
+corners not loaded at all, parameters in global memory as before) to measure what a change
+would gain before it is made in kernels/, or what one made has gained. Timing: CUDA events
+around 200 launches, rotating over 4 input and 4
 output frames (200 MB, more than the L2 cache), median of 5 batches; the floor is one
 read and one write of a frame at the bandwidth of a device-to-device copy measured in
 the same run. Outputs are compared with the backend's own (checked against NumPy by

@@ -1,8 +1,9 @@
 """Static instruction counts of the fused colour pass for an H100 (sm_90), without a GPU.
 
-On an H100 the pass is bound by instruction issue (benchmarks/NOTES.md: Nsight Compute
-counted about 130 warp instructions a pixel and issue slots 67 % busy), so the number of
-machine instructions a thread runs is the figure a kernel change moves first. This compiles
+On an H100 the pass is bound by instruction issue and by its LUT gathers through L1
+(benchmarks/NOTES.md), so the number of machine instructions a thread runs is one of the two
+figures a kernel change moves (a change that trades instructions for loads can still be
+slower: time it with gpu_check.sh). This compiles
 bench_cuda_kernel's program (bench_grade's colour grade on 8-bit frames, or one of its
 variants) with nvcc to a sm_90 cubin, disassembles it with cuobjdump and counts the
 instructions of the hot path: a thread of 4 whole pixels a row (the edge path for partial or
