@@ -31,8 +31,7 @@ from pathlib import Path
 from benchmarks.bench_cuda_kernel import VARIANTS, variant_program
 from render.backends.cuda_backend import LANES, ROWS
 
-EDGE_PATHS = ("if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);",
-              "if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);",
+EDGE_PATHS = ("if (n < 4 || (base & 3)) return LANES_NAME(s, base, n);",
               "if (n < 4 || (base & 3)) { store_u8_lanes(d, base, n, c); return; }")
 SASS_LINE = re.compile(r"^\s+/\*[0-9a-f]{4}\*/\s+(?:@!?U?P[T0-9]\s+)?([A-Z0-9_]+)")
 

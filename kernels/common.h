@@ -291,17 +291,23 @@ DEFINE_LOAD(load_u8_lanes, uchar, rgb(c.r * U8_SCALE, c.g * U8_SCALE, c.b * U8_S
  * (exact before its rounding) takes that to byte / 255 */
 #define U8_UNIT(w, k) \
     fmaf(__int_as_float(__byte_perm((w), 0x3F800000u, 0x7604u | ((k) << 4))), 32768.0f / 255.0f, -32768.0f / 255.0f)
-/* 4 whole, 4-byte aligned pixels: three 32-bit loads (little-endian: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) */
-DEVFN RGB load_u8(GLOBAL const uchar* s, int base, int n) {
-    if (n < 4 || (base & 3)) return load_u8_lanes(s, base, n);
-    const uint* w = (const uint*)(s + 3 * base);
-    uint a = w[0], b = w[1], c = w[2];
-    RGB o;
-    o.r.v[0] = U8_UNIT(a, 0); o.r.v[1] = U8_UNIT(a, 3); o.r.v[2] = U8_UNIT(b, 2); o.r.v[3] = U8_UNIT(c, 1);
-    o.g.v[0] = U8_UNIT(a, 1); o.g.v[1] = U8_UNIT(b, 0); o.g.v[2] = U8_UNIT(b, 3); o.g.v[3] = U8_UNIT(c, 2);
-    o.b.v[0] = U8_UNIT(a, 2); o.b.v[1] = U8_UNIT(b, 1); o.b.v[2] = U8_UNIT(c, 0); o.b.v[3] = U8_UNIT(c, 3);
-    return o;
+/* BYTE(word, k) of each channel of 4 whole, 4-byte aligned pixels into o: three 32-bit loads
+ * (little-endian: r0 g0 b0 r1 | g1 b1 r2 g2 | b2 r3 g3 b3) */
+#define UNPACK_ALIGNED_U8(o, s, base, BYTE) do {                                                           \
+    const uint* w_ = (const uint*)((s) + 3 * (base));                                                      \
+    uint a = w_[0], b = w_[1], c = w_[2];                                                                  \
+    o.r.v[0] = BYTE(a, 0); o.r.v[1] = BYTE(a, 3); o.r.v[2] = BYTE(b, 2); o.r.v[3] = BYTE(c, 1);            \
+    o.g.v[0] = BYTE(a, 1); o.g.v[1] = BYTE(b, 0); o.g.v[2] = BYTE(b, 3); o.g.v[3] = BYTE(c, 2);            \
+    o.b.v[0] = BYTE(a, 2); o.b.v[1] = BYTE(b, 1); o.b.v[2] = BYTE(c, 0); o.b.v[3] = BYTE(c, 3); } while (0)
+/* NAME: LANES_NAME's pixels, aligned whole groups of 4 through three 32-bit loads */
+#define DEFINE_U8_LOAD(NAME, T, LANES_NAME, BYTE)                                                           \
+DEVFN T NAME(GLOBAL const uchar* s, int base, int n) {                                                     \
+    if (n < 4 || (base & 3)) return LANES_NAME(s, base, n);                                                \
+    T o;                                                                                                   \
+    UNPACK_ALIGNED_U8(o, s, base, BYTE);                                                                   \
+    return o;                                                                                              \
 }
+DEFINE_U8_LOAD(load_u8, RGB, load_u8_lanes, U8_UNIT)
 #endif
 /* the codes themselves, for a first step that looks them up (PixelOp.reads_codes) */
 #ifdef __OPENCL_VERSION__
@@ -319,16 +325,7 @@ DEVFN CODES load_u8_codes_lanes(GLOBAL const uchar* s, int base, int n) {
     return o;
 }
 #define U8_CODE(w, k) ((int)__byte_perm((w), 0u, 0x4440u | (k)))  /* byte k of w, one permute */
-DEVFN CODES load_u8_codes(GLOBAL const uchar* s, int base, int n) {
-    if (n < 4 || (base & 3)) return load_u8_codes_lanes(s, base, n);
-    const uint* w = (const uint*)(s + 3 * base);
-    uint a = w[0], b = w[1], c = w[2];
-    CODES o;
-    o.r.v[0] = U8_CODE(a, 0); o.r.v[1] = U8_CODE(a, 3); o.r.v[2] = U8_CODE(b, 2); o.r.v[3] = U8_CODE(c, 1);
-    o.g.v[0] = U8_CODE(a, 1); o.g.v[1] = U8_CODE(b, 0); o.g.v[2] = U8_CODE(b, 3); o.g.v[3] = U8_CODE(c, 2);
-    o.b.v[0] = U8_CODE(a, 2); o.b.v[1] = U8_CODE(b, 1); o.b.v[2] = U8_CODE(c, 0); o.b.v[3] = U8_CODE(c, 3);
-    return o;
-}
+DEFINE_U8_LOAD(load_u8_codes, CODES, load_u8_codes_lanes, U8_CODE)
 #endif
 /* the leading per-channel ops of the first pass on 8-bit frames, baked per frame into their
  * results for the 256 codes: t = [r 256][g 256][b 256] (CodeTable in render/ops/plan.py) */
