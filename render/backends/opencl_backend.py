@@ -8,8 +8,8 @@ On a CPU device the separable blur passes run by default through OpenCV's SIMD
 ``sepFilter2D`` on the mapped buffers (``blur="opencv"``): measured 3-4x faster
 than PoCL's code for the same kernel (see benchmarks/NOTES.md); ``blur="kernel"``
 uses the device kernels of kernels/focus.h, as GPUs always do. Likewise tetrahedral 3D LUTs on
-8-bit frames keep half-float corners on GPUs (``half_luts``; measured with CUDA on an H200) and
-float corners on CPUs.
+8-bit frames keep half-float corners on GPUs (``half_luts``; measured with CUDA, not yet on an
+OpenCL GPU) and float corners on CPUs (PoCL: 34 against 12 ms for a 1080p colour pass).
 """
 
 from __future__ import annotations
