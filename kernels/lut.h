@@ -86,7 +86,7 @@ DEVFN RGB op_lut3d_tetrahedral(RGB c, CONSTANT const float* p, GLOBAL const floa
  * float corners, which with the position arithmetic bound the fused pass (an H200 measured 39.4
  * against 42.3 us: benchmarks/NOTES.md). On CUDA the blend runs in half2 arithmetic, r with g and
  * b with the zero 4th channel; corners (2^-12 relative), weights and sums in fp16 cost an 8-bit
- * output about 0.3 of a code value at most. */
+ * output about 0.3 of a code value at most by estimate (the agreement tests bound it by 1). */
 #ifdef __OPENCL_VERSION__
 #define GATHER_HALF(h, i) ((VF)(vload_half((i).s0, h), vload_half((i).s1, h), vload_half((i).s2, h), \
     vload_half((i).s3, h), vload_half((i).s4, h), vload_half((i).s5, h), vload_half((i).s6, h), vload_half((i).s7, h)))

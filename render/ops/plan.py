@@ -187,8 +187,8 @@ def build_plan(grade, frame_kind: str | None = None, half_luts: bool = False) ->
     """Plan the passes of ``grade`` (a tuple of ops, applied in order) for frames of
     ``frame_kind`` ("u8", "u16", "f32"; None: any). On "u8" the leading per-channel ops of the
     first pass become a CodeTable (device backends; the NumPy reference runs the ops), and with
-    ``half_luts`` (GPUs) tetrahedral 3D LUTs keep their corners as half floats: within a third of
-    an 8-bit code value, not within the float and 16-bit bounds, so other kinds keep floats."""
+    ``half_luts`` (GPUs) tetrahedral 3D LUTs keep their corners as half floats: about a third of an
+    8-bit code value by estimate, outside the float and 16-bit bounds, so other kinds keep floats."""
     ops = [_device_op(op) for op in grade]
     if half_luts and frame_kind == "u8":
         ops = [replace(op, half=True) if isinstance(op, lut_steps.Lut3DStep) and op.lut.interpolation == "tetrahedral"
