@@ -5,18 +5,25 @@ chunk renders and its join (render.farm).
 """
 
 import os
+import queue
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from render.errors import MediaError
 from render.io.colour_tags import ColourTags
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings, MediaSink
-from render.io.source import AudioClip, Source, open_source
+from render.io.source import AUDIO_BLOCK_SAMPLES, AudioTrack, Source, open_source
 from render.pipeline import ProcessFn, Progress, run_frames
+
+AudioProcess = Callable[[AudioTrack], Iterator[np.ndarray]]
+"""A soundtrack transform: from the source's track (``read()`` it as often as it needs)
+to the float32 (channels, n) blocks to encode, in order, as many samples as the track."""
+_AUDIO_QUEUE_BYTES = 16 << 20      # processed audio held ahead of the encoder
 
 
 @dataclass(frozen=True)
@@ -31,14 +38,15 @@ class RenderResult:
 def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 settings: EncodeSettings = EncodeSettings(), *,
                 process: ProcessFn = lambda frame: frame.rgb,
-                audio: Callable[[AudioClip], AudioClip] | None = None,
+                audio: AudioProcess | None = None,
                 overwrite: bool = False, workers: int = 1,
                 frame_range: tuple[int, int | None] = (0, None),
                 on_progress: Callable[[Progress], None] | None = None) -> RenderResult:
     """Decode ``input_path``, run ``process`` on every frame, encode to ``output_path``.
 
     ``audio``: None copies (or, when ``settings.audio`` names a codec, re-encodes) the
-    soundtrack as it is; a function transforms the decoded track before encoding.
+    soundtrack as it is; a function of the source's AudioTrack that yields the blocks to
+    encode transforms it (streamed: see :data:`AudioProcess`).
     ``frame_range``: (first, stop) frame indices, stop None for the end.
     The output appears only when complete; on any error or interrupt nothing is left.
     """
@@ -74,21 +82,53 @@ def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *
                          audio_packets=source.audio_packets(), video_template=video_template)
         return sink, "copied"
     encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
-    clip = in_background(lambda: audio(source.read_audio()) if audio is not None else source.read_audio())
-    sink = MediaSink(out, video, encode, audio_clip=clip, video_template=video_template,
-                     audio_format=(source.info.audio.sample_rate, source.info.audio.layout))
+    track = source.audio_track()
+    blocks = in_background(lambda: audio(track) if audio is not None else track.read(),
+                           _AUDIO_QUEUE_BYTES // (track.channels * AUDIO_BLOCK_SAMPLES * 4) + 1)
+    sink = MediaSink(out, video, encode, audio_blocks=blocks, video_template=video_template,
+                     audio_format=(track.sample_rate, track.layout))
     return sink, "encoded"
 
 
-def in_background(work: Callable[[], object]) -> Future:
-    """Run ``work`` in a daemon thread (an interrupted render does not wait for it); its Future."""
-    future: Future = Future()
+def in_background(blocks: Callable[[], Iterator], max_items: int) -> Iterator:
+    """The items of ``blocks()``, produced by a daemon thread at most ``max_items`` ahead of
+    the consumer (an interrupted render does not wait for it); the producer's exception is
+    raised to the consumer in its place, and a consumer that stops early stops the producer."""
+    ready: queue.Queue = queue.Queue(maxsize=max(1, max_items))
+    stop = threading.Event()
+    done = object()
 
-    def run() -> None:
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
         try:
-            future.set_result(work())
-        except BaseException as exc:  # noqa: BLE001 - delivered to whoever asks for the result
-            future.set_exception(exc)
+            for item in blocks():
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as exc:  # noqa: BLE001 - delivered to the consumer
+            put(_Failure(exc))
 
-    threading.Thread(target=run, name="moodgrade-audio", daemon=True).start()
-    return future
+    def consume() -> Iterator:
+        threading.Thread(target=produce, name="moodgrade-audio", daemon=True).start()
+        try:
+            while (item := ready.get()) is not done:
+                if isinstance(item, _Failure):
+                    raise item.exc
+                yield item
+        finally:
+            stop.set()
+
+    return consume()
+
+
+class _Failure:
+    def __init__(self, exc: BaseException):
+        self.exc = exc

@@ -110,35 +110,73 @@ class ChainAutomation:
     def __len__(self) -> int:
         return len(self.ratio)
 
+    def window(self, first: int, stop: int) -> "ChainAutomation":
+        """Points ``first <= k < stop`` (clipped to the automation's length)."""
+        return ChainAutomation(**{f.name: getattr(self, f.name)[max(0, first):stop] for f in fields(self)})
+
+
+class AutomationTrack:
+    """The ramped chain settings of a whole programme, computed a window at a time.
+
+    ``window(first, stop)`` gives what the whole series would hold at those points (to
+    rounding), reading the moods only around them (a ramp's width either side), so a
+    feature-length soundtrack needs no array of its whole length. ``len()`` is the
+    programme's number of automation points.
+    """
+
+    def __init__(self, moods: Moods, n_samples: int, sample_rate: int, style: SoundtrackStyle,
+                 reference_lufs: float | None):
+        self._moods, self._rate, self._style = moods, sample_rate, style
+        self._points = -(-n_samples // CONTROL_STEP)
+        self._reference = reference_lufs if reference_lufs is not None and math.isfinite(reference_lufs) \
+            else NEUTRAL_REFERENCE_LUFS
+        self._ramp_points = max(1, round(style.ramp_ms * 1e-3 * sample_rate / CONTROL_STEP))
+
+    def __len__(self) -> int:
+        return self._points
+
+    def window(self, first: int, stop: int) -> ChainAutomation:
+        """The settings of points ``first <= k < stop`` (clipped to 0..len)."""
+        first, stop = max(0, first), min(self._points, stop)
+        width = self._ramp_points
+        before, after = width // 2, width - 1 - width // 2
+        lo, hi = max(0, first - before), min(self._points, stop + after)
+        raw = self._settings(np.arange(lo, hi))
+        pad = (before - (first - lo), after - (hi - stop))
+        return ChainAutomation(**{name: ramp(values, width, pad, (first - lo, stop - lo))
+                                  for name, values in raw.items()})
+
+    def _settings(self, points: np.ndarray) -> dict[str, np.ndarray]:
+        """The unramped settings at automation ``points`` (the rules in the module docstring)."""
+        style = self._style
+        times_s = (points + 0.5) * CONTROL_STEP / self._rate
+        valence, arousal, intensity = mood_at(self._moods, times_s)
+        tension = np.clip(0.5 + 0.5 * arousal - 0.25 * np.maximum(valence, 0.0), 0.0, 1.0)
+        ratio_lo, ratio_hi = style.compressor_ratio_range
+        fast_attack, slow_attack = style.compressor_attack_ms_range
+        fast_release, slow_release = style.compressor_release_ms_range
+        return {
+            "ratio": 1.0 + intensity * (ratio_lo + tension * (ratio_hi - ratio_lo) - 1.0),
+            "threshold_db": np.full(len(points), self._reference + style.compressor_threshold_lu),
+            "attack_ms": slow_attack + tension * (fast_attack - slow_attack),
+            "release_ms": slow_release + tension * (fast_release - slow_release),
+            "low_shelf_db": intensity * style.shelf_gain_db_max * np.clip(-0.5 * valence - 0.3 * arousal, -1, 1),
+            "high_shelf_db": intensity * style.shelf_gain_db_max * np.clip(0.6 * arousal + 0.4 * valence, -1, 1),
+            "reverb_wet": intensity * style.reverb_wet_max * np.clip(0.25 - 0.45 * valence - 0.3 * arousal, 0, 1),
+            "gain_db": intensity * style.gain_db_max * np.clip(0.35 * valence + 0.65 * arousal, -1, 1),
+        }
+
 
 def chain_automation(moods: Moods, n_samples: int, sample_rate: int, style: SoundtrackStyle,
                      reference_lufs: float | None) -> ChainAutomation:
-    """The ramped chain settings for a clip of ``n_samples`` at ``sample_rate`` Hz.
+    """The ramped chain settings for a clip of ``n_samples`` at ``sample_rate`` Hz, whole
+    (for short clips; long ones take :class:`AutomationTrack` windows).
 
     ``reference_lufs``: the input's integrated loudness (the compressor threshold sits
     ``style.compressor_threshold_lu`` above it); None or -inf uses -20 LUFS.
     """
-    points = -(-n_samples // CONTROL_STEP)
-    times_s = (np.arange(points) + 0.5) * CONTROL_STEP / sample_rate
-    valence, arousal, intensity = mood_at(moods, times_s)
-    reference = reference_lufs if reference_lufs is not None and math.isfinite(reference_lufs) \
-        else NEUTRAL_REFERENCE_LUFS
-    tension = np.clip(0.5 + 0.5 * arousal - 0.25 * np.maximum(valence, 0.0), 0.0, 1.0)
-    ratio_lo, ratio_hi = style.compressor_ratio_range
-    fast_attack, slow_attack = style.compressor_attack_ms_range
-    fast_release, slow_release = style.compressor_release_ms_range
-    settings = {
-        "ratio": 1.0 + intensity * (ratio_lo + tension * (ratio_hi - ratio_lo) - 1.0),
-        "threshold_db": np.full(points, reference + style.compressor_threshold_lu),
-        "attack_ms": slow_attack + tension * (fast_attack - slow_attack),
-        "release_ms": slow_release + tension * (fast_release - slow_release),
-        "low_shelf_db": intensity * style.shelf_gain_db_max * np.clip(-0.5 * valence - 0.3 * arousal, -1, 1),
-        "high_shelf_db": intensity * style.shelf_gain_db_max * np.clip(0.6 * arousal + 0.4 * valence, -1, 1),
-        "reverb_wet": intensity * style.reverb_wet_max * np.clip(0.25 - 0.45 * valence - 0.3 * arousal, 0, 1),
-        "gain_db": intensity * style.gain_db_max * np.clip(0.35 * valence + 0.65 * arousal, -1, 1),
-    }
-    ramp_points = max(1, round(style.ramp_ms * 1e-3 * sample_rate / CONTROL_STEP))
-    return ChainAutomation(**{name: ramp(values, ramp_points) for name, values in settings.items()})
+    track = AutomationTrack(moods, n_samples, sample_rate, style, reference_lufs)
+    return track.window(0, len(track))
 
 
 def mood_at(moods: Moods, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -161,16 +199,26 @@ def mood_at(moods: Moods, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return valence, arousal, intensity
 
 
-def ramp(values: np.ndarray, width: int) -> np.ndarray:
+def ramp(values: np.ndarray, width: int, pad: tuple[int, int] | None = None,
+         keep: tuple[int, int] | None = None) -> np.ndarray:
     """``values`` through a centred moving average of ``width`` points: every step becomes a
-    straight ramp ``width`` points long; constant stretches stay exactly as they were."""
-    if width <= 1 or len(values) == 0:
-        return values.astype(np.float64)
-    padded = np.pad(values.astype(np.float64), (width // 2, width - 1 - width // 2), mode="edge")
+    straight ramp ``width`` points long; constant stretches stay exactly as they were.
+
+    For a window of a longer series: ``values`` holds the window with the context that
+    exists either side, ``pad`` says how many points of edge padding stand in for the
+    context that does not (the series' ends; default: all of it), and ``keep`` the
+    (start, stop) of the window within ``values`` (default: all of it).
+    """
+    keep = keep or (0, len(values))
+    pad = pad or (width // 2, width - 1 - width // 2)
+    inner = values[keep[0]:keep[1]].astype(np.float64)
+    if width <= 1 or len(inner) == 0:
+        return inner
+    padded = np.pad(values.astype(np.float64), pad, mode="edge")
     sums = np.concatenate(([0.0], np.cumsum(padded)))
     out = (sums[width:] - sums[:-width]) / width
     constant = np.convolve(np.diff(padded) != 0, np.ones(width - 1), "valid") == 0
-    out[constant] = values[constant]       # no rounding drift where nothing changes
+    out[constant] = inner[constant]       # no rounding drift where nothing changes
     return out
 
 

@@ -1,43 +1,62 @@
-"""The soundtrack pass: mood chain, then loudness normalisation under a true-peak ceiling.
+"""The soundtrack pass: mood chain, then loudness normalisation under a true-peak ceiling,
+streamed in blocks from decode to encode.
 
-``process_soundtrack`` is the one entry point; ``soundtrack_processor`` wraps it as the
-``audio=`` function of ``render.job.render_file``.
+Loudness to a target needs the integrated loudness of the finished sound, so the
+track is read several times, a block at a time, and nothing but a few blocks and a
+few compact measurements (one number per 100 ms, one per scene) is ever held:
+
+1. the input's loudness (it places the compressor's threshold) and its length;
+2. the mood chain, measuring its make-up gain (each scene's level; see
+   render.audio.chain) and its loudness per 100 ms step, from which the loudness
+   after the make-up is estimated;
+3. the chain with its gain, metered as it is and through the limiter at a few
+   normalisation gains around the estimate; the gain that meets the target through
+   the limiter is interpolated between them (the limiter eats part of each dB);
+4. the chain, that gain and the two-stage true-peak limiter: the blocks that are
+   encoded, metered once more for the report.
+
+``shape_soundtrack`` runs the passes over an :class:`AudioTrack`;
+``soundtrack_processor`` wraps it as the ``audio=`` function of
+``render.job.render_file``; ``process_soundtrack`` runs it over a clip in memory.
 """
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from render.audio.automation import Moods, chain_automation
-from render.audio.chain import apply_mood_chain
-from render.audio.loudness import integrated_lufs
+from render.audio.automation import CONTROL_STEP, AutomationTrack, Moods
+from render.audio.chain import Makeup, MoodChain
+from render.audio.loudness import STEP_S, LoudnessMeter, gated_lufs
 from render.audio.style import SoundtrackStyle
-from render.audio.true_peak import Limited, limit_true_peak, peak_envelope
+from render.audio.true_peak import PeakEnvelope, TruePeakLimiter, _LimiterStage
 from render.errors import MoodgradeError
-from render.io.source import AudioClip
+from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack
 
 LOUDNESS_RANGE_LUFS = (-50.0, -5.0)
 TRUE_PEAK_RANGE_DBTP = (-20.0, 0.0)
-LOUDNESS_TOLERANCE_LU = 0.1     # normalisation stops once this close to the target
 TRUE_PEAK_MARGIN_DB = 0.1       # the limiter aims this far under the ceiling, so meters with
                                 # coarser oversampling (FFmpeg's ebur128) read under it too
-MAX_LOUDNESS_PASSES = 5
+CANDIDATE_OFFSETS_DB = (-0.5, 0.25, 1.0, 2.0)   # normalisation gains tried through the limiter,
+                                                # around the estimate from pass 2
+LOUDNESS_TOLERANCE_LU = 0.1     # a result further than this from the target is noted
+READS = 4                       # passes over the track when its loudness can be normalised
 
 
 @dataclass(frozen=True)
 class SoundtrackResult:
-    """The processed clip (same length, rate and layout as the input) and what it measures.
+    """What the soundtrack pass measured; ``clip`` is the processed clip (same length, rate
+    and layout as the input) from :func:`process_soundtrack`, None when streamed.
 
-    measured_lufs: integrated loudness, LUFS (-inf silent, None shorter than 0.4 s);
-    measured_true_peak_dbtp: true peak on audio oversampled 4x (to >= 192 kHz), dBTP (-inf silent);
-    input_lufs: the input's loudness; gain_db: the normalisation gain; limiter_reduction_db:
-    the largest true-peak gain reduction; passes: normalise-and-limit passes; notes: what
-    was skipped or could not be reached, in words.
+    measured_lufs: integrated loudness of the result, LUFS (-inf silent, None shorter than
+    0.4 s); measured_true_peak_dbtp: its true peak on audio oversampled 4x (to >= 192 kHz),
+    dBTP (-inf silent); input_lufs: the input's loudness; gain_db: the normalisation gain;
+    limiter_reduction_db: the largest true-peak gain reduction; passes: reads of the track;
+    notes: what was skipped or could not be reached, in words.
     """
 
-    clip: AudioClip
+    clip: AudioClip | None
     measured_lufs: float | None
     measured_true_peak_dbtp: float
     input_lufs: float | None
@@ -47,75 +66,189 @@ class SoundtrackResult:
     notes: tuple[str, ...] = field(default=())
 
 
-def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | None = None,
-                       loudness_lufs: float = -14.0, true_peak_dbtp: float = -1.0,
-                       block_size: int = 1024) -> SoundtrackResult:
-    """Shape ``clip`` to ``moods``, normalise it to ``loudness_lufs`` (-50..-5, e.g. -14 for
-    streaming, -23 for broadcast) with its true peak at most ``true_peak_dbtp`` (-20..0).
+@dataclass(frozen=True)
+class _Plan:
+    """What passes 1-3 decide for the last one."""
+
+    n_samples: int
+    automation: AutomationTrack
+    makeup: Makeup
+    gain_db: float
+    input_lufs: float | None
+    passes: int
+    notes: tuple[str, ...]
+
+
+def shape_soundtrack(track: AudioTrack, moods: Moods, style: SoundtrackStyle | None = None,
+                     loudness_lufs: float = -14.0, true_peak_dbtp: float = -1.0, block_size: int = 1024,
+                     on_result: Callable[[SoundtrackResult], None] | None = None) -> Iterator[np.ndarray]:
+    """``track`` shaped to ``moods``, normalised to ``loudness_lufs`` (-50..-5, e.g. -14 for
+    streaming, -23 for broadcast) with its true peak at most ``true_peak_dbtp`` (-20..0):
+    float32 (channels, n) blocks in order, as many samples in all as the track has.
 
     ``moods``: MoodSegments or a MoodCurve (an empty list leaves the chain transparent);
     ``block_size``: samples per pedalboard call (32..65536), which does not change the result.
+    The track is read ``READS`` times (see the module docstring); the first block comes
+    after the first three reads. ``on_result`` receives the measurements after the last block.
     """
     style = style or SoundtrackStyle()
-    _check_option("loudness", loudness_lufs, LOUDNESS_RANGE_LUFS, "LUFS")
-    _check_option("true peak", true_peak_dbtp, TRUE_PEAK_RANGE_DBTP, "dBTP")
-    if not 32 <= block_size <= 65536:
-        raise MoodgradeError(f"block size {block_size} is outside 32..65536 samples")
-    samples = np.ascontiguousarray(clip.samples, dtype=np.float32)
-    if samples.ndim != 2 or samples.shape[0] == 0 or not np.isfinite(samples).all():
-        raise MoodgradeError("audio: samples must be a finite (channels, n) array with channels >= 1")
-    rate, layout = clip.sample_rate, clip.layout
-    input_lufs = integrated_lufs(samples, rate, layout)
-    automation = chain_automation(moods, samples.shape[1], rate, style, input_lufs)
-    shaped = apply_mood_chain(samples, rate, layout, automation, style, block_size)
+    check_soundtrack_options(loudness_lufs, true_peak_dbtp, block_size)
+    plan = _plan(track, moods, style, loudness_lufs, true_peak_dbtp, block_size)
+    chain = _chain(track, plan, style, block_size)
+    limiter = TruePeakLimiter(track.sample_rate, track.channels, true_peak_dbtp - TRUE_PEAK_MARGIN_DB,
+                              style.limiter_lookahead_ms, style.limiter_release_ms)
+    meter = LoudnessMeter(track.sample_rate, track.layout, track.channels)
+    gain = np.float32(10.0 ** (plan.gain_db / 20.0))
+    for block in track.read():
+        out = limiter.push(chain.process(block) * gain)
+        meter.push(out)
+        yield out
+    out = limiter.finish()
+    meter.push(out)
+    yield out
+    if on_result is not None:
+        lufs = meter.integrated_lufs()
+        notes = plan.notes
+        if not notes and abs(lufs - loudness_lufs) > LOUDNESS_TOLERANCE_LU:
+            notes = (f"loudness reached {lufs:.2f} LUFS, not {loudness_lufs:g}: the {true_peak_dbtp:g} dBTP "
+                     "ceiling holds it down",)
+        on_result(SoundtrackResult(clip=None, measured_lufs=lufs, measured_true_peak_dbtp=limiter.true_peak_dbtp,
+                                   input_lufs=plan.input_lufs, gain_db=plan.gain_db,
+                                   limiter_reduction_db=limiter.reduction_db, passes=plan.passes, notes=notes))
 
-    notes = []
-    lufs = integrated_lufs(shaped, rate, layout)
-    gain_db, passes = 0.0, 1
-    envelope = peak_envelope(shaped, rate)
+
+def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: int, **kwargs) -> MoodChain:
+    if kwargs.get("measure_makeup"):
+        return MoodChain(track.sample_rate, track.layout, track.channels, plan.automation, style,
+                         plan.n_samples, block_size, measure_makeup=True)
+    return MoodChain(track.sample_rate, track.layout, track.channels, plan.automation, style, plan.n_samples,
+                     block_size, makeup=plan.makeup)
+
+
+def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs: float,
+          true_peak_dbtp: float, block_size: int) -> _Plan:
+    rate, channels = track.sample_rate, track.channels
+    # Pass 1: the input's loudness and length.
+    meter = LoudnessMeter(rate, track.layout, channels)
+    n = 0
+    for block in track.read():
+        meter.push(block)
+        n += block.shape[1]
+    input_lufs = meter.integrated_lufs()
+    automation = AutomationTrack(moods, n, rate, style, input_lufs)
+    # Pass 2: the make-up gain, and the chain's loudness per step without it.
+    chain = MoodChain(rate, track.layout, channels, automation, style, n, block_size, measure_makeup=True)
+    steps = LoudnessMeter(rate, track.layout, channels, momentary=True)
+    mood_gain_db = []
+    done = 0
+    for block in track.read():
+        steps.push(chain.process(block))
+        first, stop = done // CONTROL_STEP, -(-(done + block.shape[1]) // CONTROL_STEP)
+        mood_gain_db.append(automation.window(first, stop).gain_db)
+        done += block.shape[1]
+    makeup = chain.makeup()
+    partial = _Plan(n, automation, makeup, 0.0, input_lufs, 2, ())
+    lufs = steps.integrated_lufs()
     if lufs is None or lufs == -math.inf:
-        notes.append("loudness not normalised: " + ("the clip is shorter than 0.4 s" if lufs is None
-                                                    else "the clip is silent"))
-        limited = _limit(shaped, envelope, rate, true_peak_dbtp, style)
-    else:
-        gain_db, slope, last = loudness_lufs - lufs, 1.0, None
-        for passes in range(1, MAX_LOUDNESS_PASSES + 1):
-            gain = np.float32(10.0 ** (gain_db / 20.0))
-            limited = _limit(shaped * gain, envelope * gain, rate, true_peak_dbtp, style)
-            lufs = integrated_lufs(limited.samples, rate, layout)
-            if abs(lufs - loudness_lufs) <= LOUDNESS_TOLERANCE_LU:
-                break
-            if last is not None and gain_db != last[0]:      # secant: the limiter eats part of each dB
-                slope = float(np.clip((lufs - last[1]) / (gain_db - last[0]), 0.1, 1.0))
-            last = (gain_db, lufs)
-            gain_db += (loudness_lufs - lufs) / slope
-        else:
-            notes.append(f"loudness reached {lufs:.2f} LUFS, not {loudness_lufs:g}: the {true_peak_dbtp:g} dBTP "
-                         "ceiling holds it down")
-    return SoundtrackResult(clip=replace(clip, samples=limited.samples), measured_lufs=lufs,
-                            measured_true_peak_dbtp=limited.true_peak_dbtp, input_lufs=input_lufs,
-                            gain_db=gain_db, limiter_reduction_db=limited.reduction_db, passes=passes,
-                            notes=tuple(notes))
+        note = "the clip is shorter than 0.4 s" if lufs is None else "the clip is silent"
+        return _Plan(n, automation, makeup, 0.0, input_lufs, 3, (f"loudness not normalised: {note}",))
+    # Pass 3: the chain with its gain, as it is and through the limiter near the target.
+    gain_db = np.concatenate(mood_gain_db) if mood_gain_db else np.zeros(0)
+    estimate = _estimate_lufs(np.asarray(steps.momentary_lufs), gain_db, makeup, rate)
+    candidates = [loudness_lufs - estimate + offset for offset in CANDIDATE_OFFSETS_DB]
+    chain = _chain(track, partial, style, block_size)
+    unlimited = LoudnessMeter(rate, track.layout, channels)
+    envelope = PeakEnvelope(rate, channels)
+    limiters = [(np.float32(10.0 ** (g / 20.0)),
+                 _LimiterStage(channels, true_peak_dbtp - TRUE_PEAK_MARGIN_DB,
+                               max(1, round(style.limiter_lookahead_ms * 1e-3 * rate)),
+                               np.exp(-1.0 / max(1.0, style.limiter_release_ms * 1e-3 * rate))),
+                 LoudnessMeter(rate, track.layout, channels)) for g in candidates]
+
+    def limit(samples, peaks, final=False) -> None:
+        for gain, stage, candidate_meter in limiters:
+            candidate_meter.push(stage.push(samples * gain, peaks * gain, final=final)[0])
+
+    for block in track.read():
+        shaped = chain.process(block)
+        unlimited.push(shaped)
+        limit(*envelope.push(shaped))
+    limit(*envelope.finish(), final=True)
+    measured = [candidate_meter.integrated_lufs() for _, _, candidate_meter in limiters]
+    return _Plan(n, automation, makeup, _normalisation_gain(candidates, measured, loudness_lufs), input_lufs,
+                 READS, ())
+
+
+def _estimate_lufs(momentary_lufs: np.ndarray, gain_db: np.ndarray, makeup: Makeup, sample_rate: int) -> float:
+    """The chain's loudness once its gain is applied, from its 400 ms block loudnesses
+    without it: each block moved by the gain (mood and make-up, mean over channels) at
+    its centre, then gated as BS.1770 does."""
+    steps = np.arange(len(momentary_lufs))
+    centre_s = np.maximum((steps + 1) * STEP_S - 0.2, 0.0)
+    points = np.minimum((centre_s * sample_rate / CONTROL_STEP).astype(np.int64), max(0, len(gain_db) - 1))
+    moved = momentary_lufs + gain_db[points] + makeup.at(points).mean(axis=0)
+    return gated_lufs(moved)
+
+
+def _normalisation_gain(gains_db: list[float], measured_lufs: list[float], target_lufs: float) -> float:
+    """The gain whose limited loudness meets ``target_lufs``, interpolated through the
+    (gain, loudness) pairs measured (loudness rises with gain, by less than the gain
+    where the limiter works); below them the limiter's loss is taken as constant, above
+    them the last slope (0.1..1 LU per dB) is extended."""
+    gains, lufs = np.asarray(gains_db), np.asarray(measured_lufs)
+    if target_lufs <= lufs[0]:
+        return float(gains[0] + target_lufs - lufs[0])
+    if target_lufs <= lufs[-1]:
+        return float(np.interp(target_lufs, lufs, gains))
+    slope = float(np.clip((lufs[-1] - lufs[-2]) / (gains[-1] - gains[-2]), 0.1, 1.0))
+    return float(gains[-1] + (target_lufs - lufs[-1]) / slope)
 
 
 def soundtrack_processor(moods: Moods, style: SoundtrackStyle | None = None, loudness_lufs: float = -14.0,
                          true_peak_dbtp: float = -1.0,
                          on_result: Callable[[SoundtrackResult], None] | None = None
-                         ) -> Callable[[AudioClip], AudioClip]:
-    """``process_soundtrack`` as an AudioClip -> AudioClip function (``render_file(audio=...)``);
-    ``on_result`` receives the measurements."""
-    def process(clip: AudioClip) -> AudioClip:
-        result = process_soundtrack(clip, moods, style, loudness_lufs, true_peak_dbtp)
-        if on_result is not None:
-            on_result(result)
-        return result.clip
+                         ) -> Callable[[AudioTrack], Iterator[np.ndarray]]:
+    """``shape_soundtrack`` as an AudioTrack -> blocks function (``render_file(audio=...)``);
+    ``on_result`` receives the measurements. The options are checked here, before any work."""
+    check_soundtrack_options(loudness_lufs, true_peak_dbtp)
+
+    def process(track: AudioTrack) -> Iterator[np.ndarray]:
+        return shape_soundtrack(track, moods, style, loudness_lufs, true_peak_dbtp, on_result=on_result)
 
     return process
 
 
-def _limit(samples, envelope, rate, ceiling_dbtp, style) -> Limited:
-    return limit_true_peak(samples, rate, ceiling_dbtp - TRUE_PEAK_MARGIN_DB,
-                           style.limiter_lookahead_ms, style.limiter_release_ms, envelope=envelope)
+def process_soundtrack(clip: AudioClip, moods: Moods, style: SoundtrackStyle | None = None,
+                       loudness_lufs: float = -14.0, true_peak_dbtp: float = -1.0,
+                       block_size: int = 1024) -> SoundtrackResult:
+    """:func:`shape_soundtrack` over a clip in memory (short clips, tests, benchmarks);
+    the result carries the processed clip."""
+    check_soundtrack_options(loudness_lufs, true_peak_dbtp, block_size)
+    samples = np.asarray(clip.samples)
+    if samples.ndim != 2 or samples.shape[0] == 0 or not np.isfinite(samples).all():
+        raise MoodgradeError("audio: samples must be a finite (channels, n) array with channels >= 1")
+    samples = np.ascontiguousarray(samples, np.float32)
+
+    def read() -> Iterator[np.ndarray]:
+        for start in range(0, samples.shape[1], AUDIO_BLOCK_SAMPLES):
+            yield samples[:, start:start + AUDIO_BLOCK_SAMPLES]
+
+    track = AudioTrack(clip.sample_rate, clip.layout, samples.shape[0], read)
+    results: list[SoundtrackResult] = []
+    blocks = list(shape_soundtrack(track, moods, style, loudness_lufs, true_peak_dbtp, block_size, results.append))
+    out = np.concatenate(blocks, axis=1)
+    result = results[0]
+    return SoundtrackResult(clip=AudioClip(out, clip.sample_rate, clip.layout), **{
+        name: getattr(result, name) for name in ("measured_lufs", "measured_true_peak_dbtp", "input_lufs",
+                                                 "gain_db", "limiter_reduction_db", "passes", "notes")})
+
+
+def check_soundtrack_options(loudness_lufs: float, true_peak_dbtp: float, block_size: int = 1024) -> None:
+    """One-line MoodgradeErrors for a loudness target, ceiling or block size out of range."""
+    _check_option("loudness", loudness_lufs, LOUDNESS_RANGE_LUFS, "LUFS")
+    _check_option("true peak", true_peak_dbtp, TRUE_PEAK_RANGE_DBTP, "dBTP")
+    if not 32 <= block_size <= 65536:
+        raise MoodgradeError(f"block size {block_size} is outside 32..65536 samples")
 
 
 def _check_option(name: str, value: float, bounds: tuple[float, float], unit: str) -> None:

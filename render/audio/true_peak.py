@@ -43,23 +43,63 @@ def _phase_filters(factor: int) -> np.ndarray:
     return np.array(filters, np.float32)
 
 
+def _interpolated_peaks(segment: np.ndarray, factor: int) -> np.ndarray:
+    """``segment`` float32 (channels, n + 2 * half): n samples with ``half`` samples of context
+    either side. Per sample (float32 (n,)): the largest absolute value of any channel at it
+    and at the interpolated instants between it and its neighbours."""
+    half = TAPS_PER_PHASE // 2
+    n = segment.shape[1] - 2 * half
+    envelope = np.abs(segment[:, half:half + n]).max(axis=0)
+    for channel in segment:
+        for taps in _phase_filters(factor):
+            # OpenCV's correlation (SIMD), anchored at the first tap: NumPy's "valid" convolution;
+            # entry m is the instant after sample m - 1.
+            interpolated = np.abs(cv2.filter2D(channel[None, :], cv2.CV_32F, taps[None, :], anchor=(0, 0),
+                                               borderType=cv2.BORDER_CONSTANT)[0, :n + 1])
+            np.maximum(envelope, interpolated[1:], out=envelope)       # the instant after m ...
+            np.maximum(envelope, interpolated[:-1], out=envelope)      # ... and the one before it
+    return envelope
+
+
+class PeakEnvelope:
+    """:func:`peak_envelope` on a stream: ``push`` blocks (channels, n) in order and get back
+    the samples whose envelope is now complete, with their envelope; ``finish`` gives the
+    rest, their right context taken as silence (as at the signal's start).
+
+    Each sample needs ``TAPS_PER_PHASE // 2`` samples after it, so what comes back lags
+    what went in by that much; in total every sample comes back once, in order.
+    """
+
+    def __init__(self, sample_rate: int, channels: int):
+        self._factor = oversampling(sample_rate)
+        self._half = TAPS_PER_PHASE // 2
+        self._held = np.zeros((channels, self._half), np.float32)   # left context, then samples not out yet
+
+    def push(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(samples float32 (channels, k), envelope float32 (k,)) for the samples now complete."""
+        self._held = np.concatenate((self._held, np.asarray(block, np.float32)), axis=1)
+        return self._emit()
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray]:
+        """The samples still held, with their envelope."""
+        self._held = np.concatenate((self._held, np.zeros((self._held.shape[0], self._half), np.float32)), axis=1)
+        return self._emit()
+
+    def _emit(self) -> tuple[np.ndarray, np.ndarray]:
+        half = self._half
+        count = max(0, self._held.shape[1] - 2 * half)
+        envelope = _interpolated_peaks(self._held, self._factor) if count else np.zeros(0, np.float32)
+        out = self._held[:, half:half + count]
+        self._held = self._held[:, count:]
+        return out, envelope
+
+
 def peak_envelope(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """Per base-rate sample n (float32 (n,)): the largest absolute value of any channel at
     n and at the interpolated instants between n and its neighbours."""
-    n = samples.shape[1]
-    envelope = np.zeros(n, np.float32)
-    half = TAPS_PER_PHASE // 2
-    for channel in samples:
-        np.maximum(envelope, np.abs(channel), out=envelope)
-        padded = np.pad(channel.astype(np.float32), (half, half))[None, :]
-        for taps in _phase_filters(oversampling(sample_rate)):
-            # OpenCV's correlation (SIMD), anchored at the first tap: NumPy's "valid" convolution.
-            interpolated = cv2.filter2D(padded, cv2.CV_32F, taps[None, :], anchor=(0, 0),
-                                        borderType=cv2.BORDER_CONSTANT)
-            between = np.abs(interpolated[0, 1:n + 1])
-            np.maximum(envelope, between, out=envelope)                  # the instant after n ...
-            np.maximum(envelope[1:], between[:-1], out=envelope[1:])     # ... is also before n + 1
-    return envelope
+    meter = PeakEnvelope(sample_rate, samples.shape[0])
+    parts = [meter.push(samples)[1], meter.finish()[1]]
+    return np.concatenate(parts)
 
 
 def true_peak_dbtp(samples: np.ndarray, sample_rate: int) -> float:
@@ -75,36 +115,105 @@ class Limited(NamedTuple):
     true_peak_dbtp: float        # the result's true peak, dBTP (-inf if silent)
 
 
-def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
-                    lookahead_ms: float = 5.0, release_ms: float = 150.0, max_passes: int = 4,
-                    envelope: np.ndarray | None = None) -> Limited:
-    """``samples`` float32 (channels, n) with its true peak brought to at most ``ceiling_dbtp``.
+class _LimiterStage:
+    """One look-ahead stage: the gain each sample needs (from its envelope) held over the
+    look-ahead, released exponentially, smoothed by a moving average as long as the
+    look-ahead. Lags its input by ``lookahead - 1`` samples."""
 
-    Each pass limits to the ceiling less what the last pass overshot (the gain's own
-    modulation can lift an inter-sample peak by a hair), at most ``max_passes``.
-    ``envelope``: ``peak_envelope(samples, sample_rate)`` if already known (it scales
-    with a constant gain, so a caller trying several gains measures once).
+    def __init__(self, channels: int, target_dbtp: float, lookahead: int, release: float):
+        self._target, self._lookahead, self._release = target_dbtp, lookahead, release
+        self._samples = np.zeros((channels, 0), np.float32)
+        self._over = np.zeros(0)
+        self._reduction_db = 0.0                 # the released reduction of the last sample out
+        self._history: np.ndarray | None = None   # the last lookahead - 1 gains, for the average
+
+    def push(self, samples: np.ndarray, envelope: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(samples out float32 (channels, k), their gain (k,)); ``final`` flushes."""
+        over = np.maximum(_db(np.maximum(envelope, 1e-12)) - self._target, 0.0)
+        self._samples = np.concatenate((self._samples, samples), axis=1)
+        self._over = np.concatenate((self._over, over))
+        count = len(self._over) if final else max(0, len(self._over) - (self._lookahead - 1))
+        if count == 0:
+            return self._samples[:, :0], np.zeros(0)
+        held = _forward_max(self._over, self._lookahead)[:count]
+        reduction = _released(np.concatenate(([self._reduction_db], held)), self._release)[1:]
+        linear = 10.0 ** (-reduction / 20.0)
+        if self._history is None:
+            self._history = np.full(self._lookahead - 1, linear[0])
+        gain = _moving_average(np.concatenate((self._history, linear)), self._lookahead)[self._lookahead - 1:]
+        self._reduction_db = float(reduction[-1])
+        self._history = np.concatenate((self._history, linear))[len(linear):]
+        out = self._samples[:, :count] * gain.astype(np.float32)
+        self._samples, self._over = self._samples[:, count:], self._over[count:]
+        return out, gain
+
+
+class TruePeakLimiter:
+    """A look-ahead true-peak limiter, linked across channels, on a stream of blocks.
+
+    Two stages in series (the second catches what the first one's own gain modulation
+    lifts over the ceiling) and a meter of the result. ``push`` blocks (channels, n) in
+    order; what comes back lags by ``lookahead + TAPS_PER_PHASE`` samples, ``finish``
+    returns the rest. Afterwards :attr:`reduction_db` is the largest gain reduction and
+    :attr:`true_peak_dbtp` the result's true peak (-inf if silent).
     """
-    if samples.shape[1] == 0:
-        return Limited(samples, 0.0, float("-inf"))
-    out = samples
-    total_gain = np.ones(samples.shape[1])
-    lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
-    release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
-    if envelope is None:
-        envelope = peak_envelope(out, sample_rate)
-    target_dbtp = ceiling_dbtp
-    for _ in range(max_passes):
-        if _db(envelope.max()) <= ceiling_dbtp:
-            break
-        over_db = _db(np.maximum(envelope, 1e-12)) - target_dbtp
-        reduction_db = _released(_forward_max(np.maximum(over_db, 0.0), lookahead), release)
-        gain = _moving_average(10.0 ** (-reduction_db / 20.0), lookahead)
-        out = out * gain.astype(np.float32)
-        total_gain *= gain
-        envelope = peak_envelope(out, sample_rate)
-        target_dbtp -= max(0.0, _db(envelope.max()) - ceiling_dbtp) + 0.005
-    return Limited(out, float(max(0.0, -_db(total_gain.min()))), float(_db(envelope.max())))
+
+    STAGES = 2
+
+    def __init__(self, sample_rate: int, channels: int, ceiling_dbtp: float, lookahead_ms: float = 5.0,
+                 release_ms: float = 150.0):
+        lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
+        release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
+        self._envelopes = [PeakEnvelope(sample_rate, channels) for _ in range(self.STAGES + 1)]
+        self._stages = [_LimiterStage(channels, ceiling_dbtp, lookahead, release) for _ in range(self.STAGES)]
+        self._gains: list[np.ndarray] = [np.zeros(0) for _ in range(self.STAGES)]
+        self.reduction_db = 0.0
+        self.true_peak_dbtp = float("-inf")
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """The limited samples now ready, float32 (channels, k)."""
+        return self._run(block, final=False)
+
+    def finish(self) -> np.ndarray:
+        """The samples still held, limited."""
+        return self._run(None, final=True)
+
+    def _run(self, block: np.ndarray | None, final: bool) -> np.ndarray:
+        samples = block
+        for stage, limiter in enumerate(self._stages):
+            samples, peaks = self._through(self._envelopes[stage], samples, final)
+            samples, gain = limiter.push(samples, peaks, final=final)
+            self._gains[stage] = np.concatenate((self._gains[stage], gain))
+        count = samples.shape[1]
+        total = np.ones(count)
+        for stage in range(self.STAGES):        # each sample's gain from every stage
+            total *= self._gains[stage][:count]
+            self._gains[stage] = self._gains[stage][count:]
+        if count:
+            self.reduction_db = max(self.reduction_db, float(-_db(total.min())))
+        _, peaks = self._through(self._envelopes[-1], samples, final)
+        if peaks.size:
+            self.true_peak_dbtp = max(self.true_peak_dbtp, float(_db(peaks.max())))
+        return samples
+
+    @staticmethod
+    def _through(envelope: PeakEnvelope, samples: np.ndarray | None, final: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``samples`` (None: nothing new) through ``envelope``, flushed when ``final``."""
+        parts = [envelope.push(samples)] if samples is not None else []
+        if final:
+            parts.append(envelope.finish())
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts])
+
+
+def limit_true_peak(samples: np.ndarray, sample_rate: int, ceiling_dbtp: float,
+                    lookahead_ms: float = 5.0, release_ms: float = 150.0) -> Limited:
+    """``samples`` float32 (channels, n) with its true peak brought to at most ``ceiling_dbtp``
+    (a :class:`TruePeakLimiter` over the whole array)."""
+    limiter = TruePeakLimiter(sample_rate, samples.shape[0], ceiling_dbtp, lookahead_ms, release_ms)
+    out = np.concatenate((limiter.push(samples), limiter.finish()), axis=1)
+    return Limited(out, limiter.reduction_db, limiter.true_peak_dbtp)
 
 
 def _db(amplitude):

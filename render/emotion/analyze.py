@@ -9,8 +9,9 @@ boxes and 64x64 crops are kept, so memory stays flat, and tracking then runs
 over the whole clip. The decode only measures (``open_source``'s
 ``measure_only``: no in-loop deblocking, conversions on the calling thread).
 Frames with a display rotation are turned upright for the faces, and face boxes
-are given in the upright (displayed) frame. The soundtrack is decoded whole (by
-the worker, before its first face) and measured per frame. An audio-only file
+are given in the upright (displayed) frame. The soundtrack is streamed (by the
+worker, before its first face), reduced to short-time spectra as it is decoded,
+and measured per frame. An audio-only file
 gets a timeline at :data:`AUDIO_ONLY_FRAME_RATE`.
 """
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from render import __version__
-from render.emotion.audio_affect import audio_features
+from render.emotion.audio_affect import stream_features, track_spectra
 from render.emotion.faces import detect_samples, faces_from_detections, inference_providers
 from render.emotion.fusion import fuse
 from render.emotion.labels import EMOTIONS
@@ -164,18 +165,20 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
     with (open_source(path, measure_only=True) as src,
           ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-analysis") as pool):
         info = src.info
-        # The soundtrack is decoded by the worker first (the mean of its channels is all the
-        # audio features use), then the worker takes the faces.
-        sound = pool.submit(src.read_audio, mono=True)
+        # The soundtrack is streamed by the worker first (the mean of its channels, reduced to
+        # short-time spectra as it is decoded, is all the audio features use), then the
+        # worker takes the faces.
+        sound = pool.submit(track_spectra, src.audio_blocks(mono=True), info.audio.sample_rate) \
+            if info.audio is not None else None
         picture = _video_pass(src, pool, settings["sample_fps"], progress) if info.video is not None else None
-        clip = sound.result()
+        spectra = sound.result() if sound is not None else None
     times = picture.times if picture else []
     faces = picture.faces if picture else {}
     has_video = bool(times)
-    has_audio = clip is not None and clip.samples.shape[1] > 0
+    has_audio = spectra is not None and spectra.duration_s > 0
     frame_rate = picture.frame_rate if has_video else AUDIO_ONLY_FRAME_RATE
     if not has_video:
-        duration_s = clip.duration_s if has_audio else 0.0
+        duration_s = spectra.duration_s if has_audio else 0.0
         times = list(np.arange(max(1, int(np.ceil(duration_s * frame_rate)))) / float(frame_rate))
     time_s = np.asarray(times, np.float64)
     n = time_s.size
@@ -186,7 +189,7 @@ def _analyze(path: Path, key: str, settings: dict, progress: Progress | None) ->
         scene.update(picture.visual.features(cuts))
         scene["cut_rate_per_min"] = cut_rate_per_min(cuts, n, float(frame_rate))
     if has_audio:
-        scene.update(audio_features(clip.samples, clip.sample_rate, time_s))
+        scene.update(stream_features(spectra, time_s))
     mood = fuse(n, float(frame_rate), cuts, scene, faces if has_video else None,
                 has_video=has_video, has_audio=has_audio)
     shot = np.zeros(n, np.int32)

@@ -20,29 +20,58 @@ SILENCE_DB = -80.0
 _BLOCK_SPECTRA = 4096
 
 
-def _spectral_frames(mono: np.ndarray, sample_rate: int) -> tuple[np.ndarray, ...]:
-    """Per spectrum: centre time (s), mean power, centroid (Hz), flux."""
-    n_fft = 1 << int(np.ceil(np.log2(0.042 * sample_rate)))
-    hop = n_fft // 4
-    if mono.size < n_fft:
-        mono = np.pad(mono, (0, n_fft - mono.size))
-    window = np.hanning(n_fft).astype(np.float32)
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate).astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(mono, n_fft)[::hop]
-    power, centroid, flux = [], [], []
-    previous = None
-    for start in range(0, frames.shape[0], _BLOCK_SPECTRA):
-        block = frames[start:start + _BLOCK_SPECTRA]
-        magnitude = np.abs(np.fft.rfft(block * window, axis=1)).astype(np.float32)
-        power.append(np.mean(block.astype(np.float32) ** 2, axis=1))
+class SpectralFrames:
+    """Short-time spectra of a mono stream, reduced as they are made to what the features
+    need: per spectrum its centre time, mean power, centroid and flux (float32, about 16
+    bytes a spectrum: 11 MB for two hours at 48 kHz). ``push`` mono blocks in order, then
+    :meth:`finish`."""
+
+    def __init__(self, sample_rate: int):
+        self._rate = sample_rate
+        self._n_fft = 1 << int(np.ceil(np.log2(0.042 * sample_rate)))
+        self._hop = self._n_fft // 4
+        self._window = np.hanning(self._n_fft).astype(np.float32)
+        self._freqs = np.fft.rfftfreq(self._n_fft, 1.0 / sample_rate).astype(np.float32)
+        self._held = np.zeros(0, np.float32)      # samples from the next spectrum's start on
+        self._seen = 0
+        self._previous = None                      # the last log-compressed spectrum, for the flux
+        self._parts: list[tuple[np.ndarray, ...]] = []
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of sound pushed so far."""
+        return self._seen / self._rate
+
+    def push(self, mono: np.ndarray) -> None:
+        """The next mono samples (float32 (n,), -1..1)."""
+        self._seen += mono.size
+        self._held = np.concatenate((self._held, np.asarray(mono, np.float32)))
+        count = (self._held.size - self._n_fft) // self._hop + 1 if self._held.size >= self._n_fft else 0
+        for start in range(0, count, _BLOCK_SPECTRA):
+            stop = min(count, start + _BLOCK_SPECTRA)
+            frames = np.lib.stride_tricks.sliding_window_view(self._held, self._n_fft)[::self._hop][start:stop]
+            self._parts.append(self._reduce(frames))
+        self._held = self._held[count * self._hop:]
+
+    def finish(self) -> tuple[np.ndarray, ...]:
+        """Per spectrum: centre time (s), mean power, centroid (Hz), flux. A stream shorter
+        than one spectrum is padded with silence to one."""
+        if not self._parts:
+            self.push(np.zeros(self._n_fft - self._held.size, np.float32))
+        power, centroid, flux = (np.concatenate(column) for column in zip(*self._parts))
+        times = (np.arange(power.size) * self._hop + self._n_fft / 2) / self._rate
+        return times, power, centroid, flux
+
+    def _reduce(self, frames: np.ndarray) -> tuple[np.ndarray, ...]:
+        magnitude = np.abs(np.fft.rfft(frames * self._window, axis=1)).astype(np.float32)
+        power = np.mean(frames.astype(np.float32) ** 2, axis=1)
         total = magnitude.sum(axis=1)
-        centroid.append(np.where(total > 1e-6, magnitude @ freqs / np.maximum(total, 1e-6), 0.0))
+        centroid = np.where(total > 1e-6, magnitude @ self._freqs / np.maximum(total, 1e-6), 0.0)
         compressed = np.log1p(100.0 * magnitude)
-        before = np.vstack([compressed[:1] if previous is None else previous, compressed[:-1]])
-        flux.append(np.maximum(compressed - before, 0.0).mean(axis=1))
-        previous = compressed[-1:]
-    times = (np.arange(frames.shape[0]) * hop + n_fft / 2) / sample_rate
-    return times, np.concatenate(power), np.concatenate(centroid), np.concatenate(flux)
+        before = np.vstack([compressed[:1] if self._previous is None else self._previous, compressed[:-1]])
+        self._previous = compressed[-1:]
+        flux = np.maximum(compressed - before, 0.0).mean(axis=1)
+        return power.astype(np.float32), centroid.astype(np.float32), flux.astype(np.float32)
 
 
 def _onsets(flux: np.ndarray, spectra_per_s: float) -> np.ndarray:
@@ -50,10 +79,13 @@ def _onsets(flux: np.ndarray, spectra_per_s: float) -> np.ndarray:
     if flux.size < 3:
         return np.zeros(0, int)
     half = max(1, round(0.25 * spectra_per_s))
-    padded = np.pad(flux, half, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    median = np.median(windows, axis=1)
-    spread = np.median(np.abs(windows - median[:, None]), axis=1) * 1.4826
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(flux, half, mode="edge"), 2 * half + 1)
+    median, spread = np.empty(flux.size), np.empty(flux.size)
+    for start in range(0, flux.size, _BLOCK_SPECTRA):      # a block at a time: medians copy their windows
+        part = windows[start:start + _BLOCK_SPECTRA]
+        median[start:start + len(part)] = np.median(part, axis=1)
+        spread[start:start + len(part)] = np.median(np.abs(part - median[start:start + len(part), None]),
+                                                    axis=1) * 1.4826
     min_gap = max(1, round(0.05 * spectra_per_s))
     local = np.lib.stride_tricks.sliding_window_view(np.pad(flux, min_gap, mode="edge"), 2 * min_gap + 1)
     peaks = np.flatnonzero((flux >= local.max(axis=1)) & (flux > median + 1.5 * spread + 0.05))
@@ -79,15 +111,29 @@ def _window_mean(values: np.ndarray, times_s: np.ndarray, at_s: np.ndarray, half
 
 def audio_features(samples: np.ndarray, sample_rate: int, frame_times_s: np.ndarray, *,
                    window_s: float = 0.4, onset_window_s: float = 1.0) -> dict[str, np.ndarray]:
-    """Per video frame (at ``frame_times_s``, seconds) the features of :data:`FEATURES`, float32.
-
-    ``samples``: float32 (channels, n) or (n,), -1..1; frames past the end of the
-    sound read as silence.
-    """
+    """:func:`stream_features` of a soundtrack in memory: ``samples`` float32 (channels, n)
+    or (n,), -1..1 (mixed to mono here)."""
     mono = np.asarray(samples, np.float32)
     if mono.ndim == 2:
         mono = mono.mean(axis=0)
-    times, power, centroid, flux = _spectral_frames(mono, sample_rate)
+    spectra = SpectralFrames(sample_rate)
+    spectra.push(mono)
+    return stream_features(spectra, frame_times_s, window_s=window_s, onset_window_s=onset_window_s)
+
+
+def track_spectra(blocks, sample_rate: int) -> SpectralFrames:
+    """The spectra of a soundtrack streamed as mono float32 (1, n) blocks."""
+    spectra = SpectralFrames(sample_rate)
+    for block in blocks:
+        spectra.push(block[0])
+    return spectra
+
+
+def stream_features(spectra: SpectralFrames, frame_times_s: np.ndarray, *, window_s: float = 0.4,
+                    onset_window_s: float = 1.0) -> dict[str, np.ndarray]:
+    """Per video frame (at ``frame_times_s``, seconds) the features of :data:`FEATURES`,
+    float32, from the spectra of the whole soundtrack; frames past its end read as silence."""
+    times, power, centroid, flux = spectra.finish()
     at = np.asarray(frame_times_s, np.float64)
     mean_power, count = _window_mean(power, times, at, window_s / 2)
     loudness = np.where(count > 0, 10.0 * np.log10(np.maximum(mean_power, 1e-12)), SILENCE_DB)

@@ -20,7 +20,7 @@ from render.emotion.timeline import MoodTimeline
 from render.farm.job_dir import TIMELINE, FarmJob
 from render.grading import GradeRecipe
 from render.io.sink import EncodeSettings
-from render.io.source import AudioClip
+from render.job import AudioProcess
 from render.mood_grade import GradeOptions, grade_recipe, mood_curve, read_moods, soundtrack_ceiling_dbtp
 
 
@@ -44,7 +44,7 @@ def plan_grade(input_path, options: GradeOptions, settings: EncodeSettings, has_
 
 
 def soundtrack_hook(job: FarmJob, on_result: Callable[[SoundtrackResult], None] | None = None
-                    ) -> Callable[[AudioClip], AudioClip] | None:
+                    ) -> AudioProcess | None:
     """The join's sound processing for ``job`` (mood-driven dynamics and loudness), or None
     when the job keeps the soundtrack as it is."""
     entry = job.manifest.get("soundtrack")

@@ -24,8 +24,8 @@ from render.errors import MediaError, MoodgradeError
 from render.farm.grade_plan import soundtrack_hook
 from render.farm.job_dir import FarmJob, load_job
 from render.io.output_path import check_output_path
-from render.io.source import AudioClip, open_source
-from render.job import open_sink
+from render.io.source import open_source
+from render.job import AudioProcess, open_sink
 from render.pipeline import Progress
 
 
@@ -59,7 +59,7 @@ def decode_timestamps(pts_in_decode_order: list[int]) -> list[int]:
 
 
 def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
-                audio: Callable[[AudioClip], AudioClip] | None = None,
+                audio: AudioProcess | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> JoinResult:
     """Join every chunk of the job in ``job_dir`` into its output file, written atomically.
 

@@ -22,7 +22,7 @@ from render.errors import MoodgradeError
 from render.farm.chunk_render import ChunkResult, render_chunk
 from render.farm.job_dir import FarmJob
 from render.farm.join import JoinResult, join_chunks
-from render.io.source import AudioClip
+from render.job import AudioProcess
 from render.pipeline import Progress, progress_at
 
 RAY_TASK_RETRIES = 2            # re-runs by Ray when a worker process dies
@@ -62,7 +62,7 @@ def import_ray():
 
 def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = None,
              threads: int = 1, max_attempts: int = 3, overwrite: bool = False,
-             audio: Callable[[AudioClip], AudioClip] | None = None,
+             audio: AudioProcess | None = None,
              on_progress: Callable[[Progress], None] | None = None,
              on_chunk: Callable[[ChunkEvent], None] | None = None) -> FarmResult:
     """Render every missing chunk of ``job`` on Ray, then join them into the job's output.

