@@ -5,25 +5,23 @@ chunk renders and its join (render.farm).
 """
 
 import os
-import queue
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import numpy as np
-
 from render.errors import MediaError
 from render.io.colour_tags import ColourTags
+from render.io import output_path
+from render.io.audio_file import AudioEncoding, default_audio_bitrate_bps, encode_audio_file
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings, MediaSink
-from render.io.source import AUDIO_BLOCK_SAMPLES, AudioTrack, Source, open_source
+from render.io.source import AudioTrack, Source, open_source
 from render.pipeline import ProcessFn, Progress, run_frames
 
-AudioProcess = Callable[[AudioTrack], Iterator[np.ndarray]]
-"""A soundtrack transform: from the source's track (``read()`` it as often as it needs)
-to the float32 (channels, n) blocks to encode, in order, as many samples as the track."""
-_AUDIO_QUEUE_BYTES = 16 << 20      # processed audio held ahead of the encoder
+AudioProcess = Callable[[AudioTrack, AudioEncoding, Path], object]
+"""A soundtrack transform: reads the source's track (``read()`` as often as it needs) and
+writes it, transformed and encoded as the AudioEncoding says, to the file at the Path
+(render.io.audio_file.encode_audio_file), atomically."""
 
 
 @dataclass(frozen=True)
@@ -70,10 +68,12 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                         colour=video.colour)
 
 
-def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *, whole: bool = True,
-              video_template=None) -> tuple[MediaSink, str]:
+def open_sink(source: Source, out: Path, settings: EncodeSettings, audio: AudioProcess | None = None, *,
+              whole: bool = True, video_template=None) -> tuple[MediaSink, str]:
     """The sink for ``source``'s render into ``out`` and what happens to its sound: "none" (no
-    track, dropped, or only part of the clip rendered), "copied", or "encoded" (``audio`` applied)."""
+    track, dropped, or only part of the clip rendered), "copied", or "encoded" (``audio``
+    applied, or re-encoded as ``settings.audio`` asks). An encoded soundtrack is made whole
+    first, into a file of its own beside ``out``, which the sink muxes and then removes."""
     video = source.info.video
     if source.info.audio is None or settings.audio == "none" or not whole:
         return MediaSink(out, video, settings, video_template=video_template), "none"
@@ -81,54 +81,24 @@ def open_sink(source: Source, out: Path, settings: EncodeSettings, audio=None, *
         sink = MediaSink(out, video, settings, audio_template=source.audio_stream,
                          audio_packets=source.audio_packets(), video_template=video_template)
         return sink, "copied"
-    encode = settings if settings.audio != "copy" else replace(settings, audio="aac")
     track = source.audio_track()
-    blocks = in_background(lambda: audio(track) if audio is not None else track.read(),
-                           _AUDIO_QUEUE_BYTES // (track.channels * AUDIO_BLOCK_SAMPLES * 4) + 1)
-    sink = MediaSink(out, video, encode, audio_blocks=blocks, video_template=video_template,
-                     audio_format=(track.sample_rate, track.layout))
+    encoding = audio_encoding(settings, track)
+    audio_file = output_path.temporary_path(out).with_suffix(".audio.mka")
+    try:
+        if audio is None:
+            encode_audio_file(audio_file, track.read(), encoding)
+        else:
+            audio(track, encoding, audio_file)
+        sink = MediaSink(out, video, settings, audio_file=audio_file, video_template=video_template)
+    except BaseException:
+        output_path.discard(audio_file)
+        raise
     return sink, "encoded"
 
 
-def in_background(blocks: Callable[[], Iterator], max_items: int) -> Iterator:
-    """The items of ``blocks()``, produced by a daemon thread at most ``max_items`` ahead of
-    the consumer (an interrupted render does not wait for it); the producer's exception is
-    raised to the consumer in its place, and a consumer that stops early stops the producer."""
-    ready: queue.Queue = queue.Queue(maxsize=max(1, max_items))
-    stop = threading.Event()
-    done = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        try:
-            for item in blocks():
-                if not put(item):
-                    return
-            put(done)
-        except BaseException as exc:  # noqa: BLE001 - delivered to the consumer
-            put(_Failure(exc))
-
-    def consume() -> Iterator:
-        threading.Thread(target=produce, name="moodgrade-audio", daemon=True).start()
-        try:
-            while (item := ready.get()) is not done:
-                if isinstance(item, _Failure):
-                    raise item.exc
-                yield item
-        finally:
-            stop.set()
-
-    return consume()
-
-
-class _Failure:
-    def __init__(self, exc: BaseException):
-        self.exc = exc
+def audio_encoding(settings: EncodeSettings, track: AudioTrack) -> AudioEncoding:
+    """How a changed soundtrack is encoded: ``settings.audio``'s codec ("copy" becomes AAC,
+    since the source's packets no longer apply) at the track's rate and layout."""
+    codec = "aac" if settings.audio == "copy" else settings.audio
+    bitrate = settings.audio_bitrate_bps or default_audio_bitrate_bps(track.channels)
+    return AudioEncoding(codec, bitrate, track.sample_rate, track.layout)

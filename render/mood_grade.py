@@ -35,10 +35,6 @@ from render.looks.schedule import build_schedule
 from render.ops.grade_file import build_grade, grade_from_assignments
 from render.pipeline import Progress
 
-# Lossy encoders (AAC, Opus) overshoot the peaks they are given by a few tenths of a dB;
-# the limiter aims this much lower so the *encoded* soundtrack still meets the ceiling.
-LOSSY_HEADROOM_DB = 0.5
-
 
 @dataclass(frozen=True)
 class GradeOptions:
@@ -111,12 +107,6 @@ def read_moods(input_path, options: GradeOptions,
     return preset, timeline
 
 
-def soundtrack_ceiling_dbtp(options: GradeOptions, settings: EncodeSettings) -> float:
-    """The limiter's true-peak ceiling: the user's, less headroom when the encoder is lossy."""
-    lossy = settings.audio in ("copy", "aac", "opus")     # "copy" becomes AAC once the sound changes
-    return options.true_peak_dbtp - (LOSSY_HEADROOM_DB if lossy else 0.0)
-
-
 def mood_curve(timeline: MoodTimeline, intensity: float) -> MoodCurve:
     """The soundtrack's automation input: valence, arousal and confidence x intensity per frame."""
     return MoodCurve(frame_rate_hz=timeline.frame_rate, valence=timeline.valence.clip(-1, 1),
@@ -140,7 +130,7 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
         settings = dataclasses.replace(settings, audio="none")
     elif preset is not None:      # render_file calls it only when the input has a soundtrack
         audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
-                                     soundtrack_ceiling_dbtp(options, settings), on_result=soundtrack.append)
+                                     options.true_peak_dbtp, on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
                          overwrite=overwrite, workers=workers, on_progress=on_progress)
     notes = []

@@ -13,16 +13,21 @@ few compact measurements (one number per 100 ms, one per scene) is ever held:
    normalisation gains around the estimate; the gain that meets the target through
    the limiter is interpolated between them (the limiter eats part of each dB);
 4. the chain, that gain and the two-stage true-peak limiter: the blocks that are
-   encoded, metered once more for the report.
+   encoded (``encode_soundtrack``: into an audio file of its own, which is then
+   decoded and measured, and made again with a corrected gain if the encoder moved
+   its loudness or peaks off target).
 
-``shape_soundtrack`` runs the passes over an :class:`AudioTrack`;
-``soundtrack_processor`` wraps it as the ``audio=`` function of
-``render.job.render_file``; ``process_soundtrack`` runs it over a clip in memory.
+``shape_soundtrack`` runs the passes over an :class:`AudioTrack` and yields the
+final blocks; ``encode_soundtrack`` encodes them; ``soundtrack_processor`` wraps
+that as the ``audio=`` function of ``render.job.render_file``; ``process_soundtrack``
+runs the passes over a clip in memory.
 """
 
 import math
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -32,7 +37,8 @@ from render.audio.loudness import STEP_S, LoudnessMeter, gated_lufs
 from render.audio.style import SoundtrackStyle
 from render.audio.true_peak import PeakEnvelope, TruePeakLimiter, _LimiterStage
 from render.errors import MoodgradeError
-from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack
+from render.io.audio_file import AudioEncoding, encode_audio_file
+from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack, open_source
 
 LOUDNESS_RANGE_LUFS = (-50.0, -5.0)
 TRUE_PEAK_RANGE_DBTP = (-20.0, 0.0)
@@ -41,6 +47,10 @@ TRUE_PEAK_MARGIN_DB = 0.1       # the limiter aims this far under the ceiling, s
 CANDIDATE_OFFSETS_DB = (-0.5, 0.25, 1.0, 2.0)   # normalisation gains tried through the limiter,
                                                 # around the estimate from pass 2
 LOUDNESS_TOLERANCE_LU = 0.1     # a result further than this from the target is noted
+ENCODED_TOLERANCE_LU = 0.05     # an encoded result further than this is made again ...
+MAX_ENCODES = 3                 # ... this many times at most
+LOSSY_HEADROOM_DB = 0.5         # lossy encoders (AAC, Opus) overshoot the peaks they are given by
+                                # a few tenths of a dB: the first try aims this much lower
 READS = 4                       # passes over the track when its loudness can be normalised
 
 
@@ -93,28 +103,92 @@ def shape_soundtrack(track: AudioTrack, moods: Moods, style: SoundtrackStyle | N
     """
     style = style or SoundtrackStyle()
     check_soundtrack_options(loudness_lufs, true_peak_dbtp, block_size)
-    plan = _plan(track, moods, style, loudness_lufs, true_peak_dbtp, block_size)
-    chain = _chain(track, plan, style, block_size)
-    limiter = TruePeakLimiter(track.sample_rate, track.channels, true_peak_dbtp - TRUE_PEAK_MARGIN_DB,
-                              style.limiter_lookahead_ms, style.limiter_release_ms)
-    meter = LoudnessMeter(track.sample_rate, track.layout, track.channels)
-    gain = np.float32(10.0 ** (plan.gain_db / 20.0))
-    for block in track.read():
-        out = limiter.push(chain.process(block) * gain)
-        meter.push(out)
-        yield out
-    out = limiter.finish()
-    meter.push(out)
-    yield out
+    ceiling = true_peak_dbtp - TRUE_PEAK_MARGIN_DB
+    plan = _plan(track, moods, style, loudness_lufs, ceiling, block_size)
+    final = _Final(track, plan, style, block_size, plan.gain_db, ceiling)
+    yield from final.blocks()
     if on_result is not None:
-        lufs = meter.integrated_lufs()
-        notes = plan.notes
-        if not notes and abs(lufs - loudness_lufs) > LOUDNESS_TOLERANCE_LU:
-            notes = (f"loudness reached {lufs:.2f} LUFS, not {loudness_lufs:g}: the {true_peak_dbtp:g} dBTP "
-                     "ceiling holds it down",)
-        on_result(SoundtrackResult(clip=None, measured_lufs=lufs, measured_true_peak_dbtp=limiter.true_peak_dbtp,
-                                   input_lufs=plan.input_lufs, gain_db=plan.gain_db,
-                                   limiter_reduction_db=limiter.reduction_db, passes=plan.passes, notes=notes))
+        lufs, peak = final.measured()
+        on_result(_result(plan, final, lufs, peak, loudness_lufs, true_peak_dbtp, reads=plan.passes))
+
+
+def encode_soundtrack(track: AudioTrack, moods: Moods, encoding: AudioEncoding, path: str | os.PathLike,
+                      style: SoundtrackStyle | None = None, loudness_lufs: float = -14.0,
+                      true_peak_dbtp: float = -1.0, block_size: int = 1024) -> SoundtrackResult:
+    """:func:`shape_soundtrack` encoded to the audio file ``path`` (render.io.audio_file) and
+    measured as encoded, since lossy encoders move loudness and peaks: while the encoded
+    result misses the target by more than ENCODED_TOLERANCE_LU, or its true peak the
+    ceiling, it is made again with the gain (and the limiter's ceiling) corrected by the
+    miss, at most MAX_ENCODES times. The result's figures are those of the file."""
+    style = style or SoundtrackStyle()
+    check_soundtrack_options(loudness_lufs, true_peak_dbtp, block_size)
+    ceiling = true_peak_dbtp - TRUE_PEAK_MARGIN_DB - (LOSSY_HEADROOM_DB if encoding.lossy else 0.0)
+    plan = _plan(track, moods, style, loudness_lufs, ceiling, block_size)
+    gain_db, reads = plan.gain_db, plan.passes - 1
+    for _ in range(MAX_ENCODES):
+        final = _Final(track, plan, style, block_size, gain_db, ceiling)
+        encode_audio_file(path, final.blocks(), encoding)
+        lufs, peak = measure_file(path)
+        reads += 2
+        normalised = plan.notes == ()
+        loud_ok = not normalised or abs(lufs - loudness_lufs) <= ENCODED_TOLERANCE_LU
+        if loud_ok and peak <= true_peak_dbtp:
+            break
+        if normalised:
+            gain_db += loudness_lufs - lufs
+        if peak > true_peak_dbtp:
+            ceiling -= peak - true_peak_dbtp + TRUE_PEAK_MARGIN_DB
+    return _result(plan, final, lufs, peak, loudness_lufs, true_peak_dbtp, reads=reads, gain_db=gain_db)
+
+
+def measure_file(path: str | os.PathLike) -> tuple[float | None, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of the audio file at ``path``, decoded."""
+    with open_source(path) as source:
+        track = source.audio_track()
+        meter = LoudnessMeter(track.sample_rate, track.layout, track.channels)
+        envelope = PeakEnvelope(track.sample_rate, track.channels)
+        peak = 0.0
+        for block in track.read():
+            meter.push(block)
+            peak = max(peak, float(envelope.push(block)[1].max(initial=0.0)))
+        peak = max(peak, float(envelope.finish()[1].max(initial=0.0)))
+    return meter.integrated_lufs(), float(20.0 * np.log10(peak)) if peak > 0 else float("-inf")
+
+
+class _Final:
+    """The last read: the chain with its gain, normalised and limited; metered as it goes."""
+
+    def __init__(self, track: AudioTrack, plan: "_Plan", style: SoundtrackStyle, block_size: int, gain_db: float,
+                 ceiling_dbtp: float):
+        self._track, self._gain = track, np.float32(10.0 ** (gain_db / 20.0))
+        self._chain = _chain(track, plan, style, block_size)
+        self.limiter = TruePeakLimiter(track.sample_rate, track.channels, ceiling_dbtp,
+                                       style.limiter_lookahead_ms, style.limiter_release_ms)
+        self._meter = LoudnessMeter(track.sample_rate, track.layout, track.channels)
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        for block in self._track.read():
+            out = self.limiter.push(self._chain.process(block) * self._gain)
+            self._meter.push(out)
+            yield out
+        out = self.limiter.finish()
+        self._meter.push(out)
+        yield out
+
+    def measured(self) -> tuple[float | None, float]:
+        """(integrated loudness, true peak) of what :meth:`blocks` gave."""
+        return self._meter.integrated_lufs(), self.limiter.true_peak_dbtp
+
+
+def _result(plan: "_Plan", final: _Final, lufs: float | None, peak_dbtp: float, target_lufs: float,
+            ceiling_dbtp: float, reads: int, gain_db: float | None = None) -> SoundtrackResult:
+    notes = plan.notes
+    if not notes and abs(lufs - target_lufs) > LOUDNESS_TOLERANCE_LU:
+        notes = (f"loudness reached {lufs:.2f} LUFS, not {target_lufs:g}: the {ceiling_dbtp:g} dBTP "
+                 "ceiling holds it down",)
+    return SoundtrackResult(clip=None, measured_lufs=lufs, measured_true_peak_dbtp=peak_dbtp,
+                            input_lufs=plan.input_lufs, gain_db=plan.gain_db if gain_db is None else gain_db,
+                            limiter_reduction_db=final.limiter.reduction_db, passes=reads, notes=notes)
 
 
 def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: int, **kwargs) -> MoodChain:
@@ -126,7 +200,8 @@ def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: i
 
 
 def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs: float,
-          true_peak_dbtp: float, block_size: int) -> _Plan:
+          ceiling_dbtp: float, block_size: int) -> _Plan:
+    """Reads 1-3 (see the module docstring); ``ceiling_dbtp``: the limiter's."""
     rate, channels = track.sample_rate, track.channels
     # Pass 1: the input's loudness and length.
     meter = LoudnessMeter(rate, track.layout, channels)
@@ -139,12 +214,13 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
     # Pass 2: the make-up gain, and the chain's loudness per step without it.
     chain = MoodChain(rate, track.layout, channels, automation, style, n, block_size, measure_makeup=True)
     steps = LoudnessMeter(rate, track.layout, channels, momentary=True)
-    mood_gain_db = []
+    step_gain_db = []       # the mood gain at each 100 ms step's block centre
     done = 0
     for block in track.read():
         steps.push(chain.process(block))
         first, stop = done // CONTROL_STEP, -(-(done + block.shape[1]) // CONTROL_STEP)
-        mood_gain_db.append(automation.window(first, stop).gain_db)
+        at = _step_points(first, stop, rate)
+        step_gain_db.append(automation.window(first, stop).gain_db[at - first])
         done += block.shape[1]
     makeup = chain.makeup()
     partial = _Plan(n, automation, makeup, 0.0, input_lufs, 2, ())
@@ -153,14 +229,13 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
         note = "the clip is shorter than 0.4 s" if lufs is None else "the clip is silent"
         return _Plan(n, automation, makeup, 0.0, input_lufs, 3, (f"loudness not normalised: {note}",))
     # Pass 3: the chain with its gain, as it is and through the limiter near the target.
-    gain_db = np.concatenate(mood_gain_db) if mood_gain_db else np.zeros(0)
-    estimate = _estimate_lufs(np.asarray(steps.momentary_lufs), gain_db, makeup, rate)
+    estimate = _estimate_lufs(np.asarray(steps.momentary_lufs), np.concatenate(step_gain_db), makeup, rate)
     candidates = [loudness_lufs - estimate + offset for offset in CANDIDATE_OFFSETS_DB]
     chain = _chain(track, partial, style, block_size)
     unlimited = LoudnessMeter(rate, track.layout, channels)
     envelope = PeakEnvelope(rate, channels)
     limiters = [(np.float32(10.0 ** (g / 20.0)),
-                 _LimiterStage(channels, true_peak_dbtp - TRUE_PEAK_MARGIN_DB,
+                 _LimiterStage(channels, ceiling_dbtp,
                                max(1, round(style.limiter_lookahead_ms * 1e-3 * rate)),
                                np.exp(-1.0 / max(1.0, style.limiter_release_ms * 1e-3 * rate))),
                  LoudnessMeter(rate, track.layout, channels)) for g in candidates]
@@ -179,14 +254,24 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
                  READS, ())
 
 
-def _estimate_lufs(momentary_lufs: np.ndarray, gain_db: np.ndarray, makeup: Makeup, sample_rate: int) -> float:
+def _step_points(first: int, stop: int, sample_rate: int) -> np.ndarray:
+    """The automation points, within ``first <= k < stop``, at the centres of the meter's
+    400 ms blocks (one ends every 100 ms)."""
+    per_step = STEP_S * sample_rate / CONTROL_STEP
+    centre = lambda step: np.maximum((step + 1) * per_step - 2 * per_step, 0.0)   # noqa: E731
+    steps = np.arange(max(0, int(first / per_step) - 2), int(stop / per_step) + 2)
+    points = centre(steps).astype(np.int64)
+    return points[(points >= first) & (points < stop)]
+
+
+def _estimate_lufs(momentary_lufs: np.ndarray, step_gain_db: np.ndarray, makeup: Makeup, sample_rate: int) -> float:
     """The chain's loudness once its gain is applied, from its 400 ms block loudnesses
-    without it: each block moved by the gain (mood and make-up, mean over channels) at
-    its centre, then gated as BS.1770 does."""
-    steps = np.arange(len(momentary_lufs))
-    centre_s = np.maximum((steps + 1) * STEP_S - 0.2, 0.0)
-    points = np.minimum((centre_s * sample_rate / CONTROL_STEP).astype(np.int64), max(0, len(gain_db) - 1))
-    moved = momentary_lufs + gain_db[points] + makeup.at(points).mean(axis=0)
+    without it: each block moved by the gain (mood, ``step_gain_db``, and make-up, mean over
+    channels) at its centre, then gated as BS.1770 does."""
+    count = min(len(momentary_lufs), len(step_gain_db))
+    per_step = STEP_S * sample_rate / CONTROL_STEP
+    points = np.maximum((np.arange(count) + 1) * per_step - 2 * per_step, 0.0).astype(np.int64)
+    moved = momentary_lufs[:count] + step_gain_db[:count] + makeup.at(points).mean(axis=0)
     return gated_lufs(moved)
 
 
@@ -207,13 +292,16 @@ def _normalisation_gain(gains_db: list[float], measured_lufs: list[float], targe
 def soundtrack_processor(moods: Moods, style: SoundtrackStyle | None = None, loudness_lufs: float = -14.0,
                          true_peak_dbtp: float = -1.0,
                          on_result: Callable[[SoundtrackResult], None] | None = None
-                         ) -> Callable[[AudioTrack], Iterator[np.ndarray]]:
-    """``shape_soundtrack`` as an AudioTrack -> blocks function (``render_file(audio=...)``);
+                         ) -> Callable[[AudioTrack, AudioEncoding, Path], SoundtrackResult]:
+    """``encode_soundtrack`` as the ``audio=`` function of ``render.job.render_file``;
     ``on_result`` receives the measurements. The options are checked here, before any work."""
     check_soundtrack_options(loudness_lufs, true_peak_dbtp)
 
-    def process(track: AudioTrack) -> Iterator[np.ndarray]:
-        return shape_soundtrack(track, moods, style, loudness_lufs, true_peak_dbtp, on_result=on_result)
+    def process(track: AudioTrack, encoding: AudioEncoding, path: Path) -> SoundtrackResult:
+        result = encode_soundtrack(track, moods, encoding, path, style, loudness_lufs, true_peak_dbtp)
+        if on_result is not None:
+            on_result(result)
+        return result
 
     return process
 

@@ -7,7 +7,8 @@ import click
 from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
 from render.audio.soundtrack import LOUDNESS_RANGE_LUFS, TRUE_PEAK_RANGE_DBTP
-from render.io.sink import AUDIO_CODECS, VIDEO_CODECS, EncodeSettings
+from render.io.audio_file import AUDIO_CODECS
+from render.io.sink import VIDEO_CODECS, EncodeSettings
 from render.mood_grade import GradeOptions, grade_video
 
 

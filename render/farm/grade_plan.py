@@ -21,7 +21,7 @@ from render.farm.job_dir import TIMELINE, FarmJob
 from render.grading import GradeRecipe
 from render.io.sink import EncodeSettings
 from render.job import AudioProcess
-from render.mood_grade import GradeOptions, grade_recipe, mood_curve, read_moods, soundtrack_ceiling_dbtp
+from render.mood_grade import GradeOptions, grade_recipe, mood_curve, read_moods
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def plan_grade(input_path, options: GradeOptions, settings: EncodeSettings, has_
     if preset is not None and has_audio and options.audio and settings.audio != "none":
         soundtrack = {"style": preset.soundtrack, "origin": f"{preset.path} [soundtrack]",
                       "intensity": options.intensity, "loudness_lufs": options.loudness_lufs,
-                      "true_peak_dbtp": soundtrack_ceiling_dbtp(options, settings)}
+                      "true_peak_dbtp": options.true_peak_dbtp}
     return GradePlan(grade_recipe(options, timeline, preset), timeline, soundtrack)
 
 

@@ -1,8 +1,9 @@
 """Media output on PyAV: encode RGB frames and audio, mux, and rename atomically.
 
 Timestamps, frame rate, colour tags, rotation and (where the codec allows) bit
-depth of the source are kept. Audio is copied untouched or re-encoded, and is
-interleaved with the video by time.
+depth of the source are kept. Audio arrives as packets and is interleaved with the
+video by time: the source's own (copied untouched), or a soundtrack encoded to a file
+of its own first (render.io.audio_file), which the sink then owns and removes.
 """
 
 import os
@@ -15,12 +16,9 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io import output_path
-from render.io.audio_frame import audio_frame
 from render.io.source import VideoInfo
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
-AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le"}
-_AUDIO_FRAME_SAMPLES = 4096     # samples handed to the audio encoder at a time
 _RGB_FORMATS = ("rgb24", "rgb48be", "rgb48le", "bgr0", "gbrp", "gbrp10le", "gbrp12le", "gbrp16le")
 
 
@@ -31,7 +29,8 @@ class EncodeSettings:
     ``crf``: constant rate factor for libx264/libx265, 0 (lossless) to 51; ``bitrate_bps``
     replaces it with a target bitrate. ``speed_preset``: x264/x265 preset (ultrafast ...
     veryslow). ``pix_fmt``: None chooses one that keeps the source's depth and chroma.
-    ``audio``: "copy" (the input's track as is), "aac", "opus", "flac", "pcm", or "none".
+    ``audio``: "copy" (the input's track as is), "aac", "opus", "flac", "pcm", or "none";
+    ``audio_bitrate_bps`` for AAC and Opus, None for :func:`default_audio_bitrate_bps`.
     """
 
     codec: str = "libx264"
@@ -40,7 +39,7 @@ class EncodeSettings:
     speed_preset: str = "medium"
     pix_fmt: str | None = None
     audio: str = "copy"
-    audio_bitrate_bps: int = 192_000
+    audio_bitrate_bps: int | None = None
 
 
 def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int, width: int, height: int) -> str:
@@ -72,15 +71,19 @@ class MediaSink:
     """
 
     def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
-                 *, audio_template=None, audio_blocks: Iterable[np.ndarray] | None = None,
-                 audio_format: tuple[int, str] | None = None,
-                 audio_packets: Iterable | None = None, video_template=None):
+                 *, audio_template=None, audio_packets: Iterable | None = None, audio_file: Path | None = None,
+                 video_template=None):
         if settings.codec not in VIDEO_CODECS:
             raise MediaError(f"unknown video codec {settings.codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
         self.path = Path(path)
         self._temp = output_path.temporary_path(self.path)
         self._video_info = video
         self._settings = settings
+        self._audio_file, self._audio_container = audio_file, None
+        if audio_file is not None:
+            self._audio_container = av.open(str(audio_file), mode="r")
+            audio_template = self._audio_container.streams.audio[0]
+            audio_packets = (p for p in self._audio_container.demux(audio_template) if p.dts is not None)
         try:
             self._temp.open("wb").close()   # fail here, clearly, if the folder is not writable
             self._container = av.open(str(self._temp), mode="w")
@@ -90,8 +93,7 @@ class MediaSink:
         try:
             self._video = (self._container.add_stream_from_template(video_template) if video_template
                            else self._add_video_stream(video, settings))
-            self._audio, self._audio_packets = self._add_audio_stream(
-                settings, audio_template, audio_blocks, audio_format, audio_packets)
+            self._audio, self._audio_packets = self._add_audio_stream(audio_template, audio_packets)
             self._container.start_encoding()
         except (av.FFmpegError, ValueError) as exc:
             self.abort()
@@ -146,36 +148,11 @@ class MediaSink:
             stream.set_display_rotation(video.rotation_deg)
         return stream
 
-    def _add_audio_stream(self, s: EncodeSettings, template, blocks, audio_format, packets):
-        if s.audio == "none":
+    def _add_audio_stream(self, template, packets):
+        if template is None:
             return None, None
-        if s.audio == "copy":
-            if template is None:
-                return None, None
-            stream = self._container.add_stream_from_template(template)
-            return stream, iter(packets)
-        if blocks is None:
-            return None, None
-        if s.audio not in AUDIO_CODECS:
-            raise MediaError(f"unknown audio codec {s.audio!r}; choose copy, {', '.join(AUDIO_CODECS)} or none")
-        codec = AUDIO_CODECS[s.audio]
-        sample_rate, layout = audio_format
-        stream = self._container.add_stream(codec, rate=48000 if codec == "libopus" else sample_rate)
-        stream.layout = layout
-        if codec in ("aac", "libopus"):
-            stream.codec_context.bit_rate = s.audio_bitrate_bps
-        return stream, self._encode_audio(stream, blocks, sample_rate, layout)
-
-    @staticmethod
-    def _encode_audio(stream, blocks: Iterable[np.ndarray], sample_rate: int, layout: str) -> Iterator[av.Packet]:
-        """Encode float32 (channels, n) blocks as they come (pulled only when their packets are due)."""
-        done = 0
-        for samples in blocks:
-            for start in range(0, samples.shape[1], _AUDIO_FRAME_SAMPLES):
-                part = samples[:, start:start + _AUDIO_FRAME_SAMPLES]
-                yield from stream.encode(audio_frame(part, sample_rate, layout, pts=done))
-                done += part.shape[1]
-        yield from stream.encode(None)
+        return self._container.add_stream_from_template(template), iter(packets)
+        return None, None
 
     # ------------------------------------------------------------------ write
     def write(self, rgb: np.ndarray, pts: int) -> None:
@@ -236,6 +213,7 @@ class MediaSink:
         except (av.FFmpegError, OSError) as exc:
             self.abort()
             raise MediaError(f"{self.path}: finishing the file failed ({_message(exc)})") from None
+        self._drop_audio_file()
         output_path.commit(self._temp, self.path)
         return self.path
 
@@ -245,4 +223,12 @@ class MediaSink:
             self._container.close()
         except Exception:  # noqa: BLE001 - the file is discarded whatever state the muxer is in
             pass
+        self._drop_audio_file()
         output_path.discard(self._temp)
+
+    def _drop_audio_file(self) -> None:
+        if self._audio_container is not None:
+            self._audio_container.close()
+            self._audio_container = None
+        if self._audio_file is not None:
+            output_path.discard(self._audio_file)
