@@ -38,16 +38,17 @@ def float32_value(value, what: str, error: type[MoodgradeError] = MoodgradeError
     value in the message (e.g. ``"CDL saturation"``).
     """
     if not is_float32_finite(value):
-        raise error(f"{what} must be a finite number within float32's range (|x| <= 3.4e38), "
+        raise error(f"{what} must be a number (finite, within float32's range |x| <= 3.4e38), "
                     f"got {_short(value)}")
     return float(value)
 
 
 def float32_array(values, what: str, error: type[MoodgradeError] = MoodgradeError) -> np.ndarray:
-    """``values`` (a number or a nested sequence of numbers) as a float32 array, refused with one
-    line unless every entry is a number finite in float32.
+    """``values`` (a number or a nested sequence of numbers) as a float64 array, refused with one
+    line unless every entry is a number finite in float32 (the values keep their float64
+    precision; the kernels round them once).
 
-    Range: a float32 ndarray, every entry finite.
+    Range: a float64 ndarray, every entry finite with ``|x| <= FLOAT32_MAX``.
     """
     try:
         wide = np.asarray(values, dtype=np.float64)
@@ -55,7 +56,7 @@ def float32_array(values, what: str, error: type[MoodgradeError] = MoodgradeErro
         raise error(f"{what} must hold numbers, got {_short(values)}") from None
     if not np.all(np.isfinite(wide)) or (wide.size and np.max(np.abs(wide)) > FLOAT32_MAX):
         raise error(f"{what} must hold finite numbers within float32's range (|x| <= 3.4e38)")
-    return wide.astype(np.float32)
+    return wide
 
 
 def _short(value, limit: int = 60) -> str:

@@ -21,7 +21,7 @@ import os
 import stat
 from typing import BinaryIO
 
-from render.errors import MoodgradeError
+from render.errors import MoodgradeError, one_line
 
 KIB = 1 << 10
 MIB = 1 << 20
@@ -44,7 +44,7 @@ def _os_error_text(exc: OSError) -> str:
 def _checked(st: os.stat_result, path, what: str, error: type[MoodgradeError]) -> os.stat_result:
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _KINDS if test(st.st_mode)), "a special file")
-        raise error(f"{display_path(path)}: is {kind}, not a regular {what}")
+        raise error(f"{display_path(path)}: cannot read {what}: is {kind}, not a regular file")
     return st
 
 
@@ -134,14 +134,5 @@ def _size_text(n: int) -> str:
 
 
 def display_path(path: str | os.PathLike) -> str:
-    """``path`` as text safe to print on one line (escapes, no surrogates or newlines)."""
-    text = os.fspath(path)
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "backslashreplace")
-    if text.isprintable():
-        try:
-            text.encode("utf-8")
-            return text
-        except UnicodeEncodeError:
-            pass
-    return ascii(text)[1:-1]
+    """``path`` as text safe to print on one line (see :func:`render.errors.one_line`)."""
+    return one_line(os.fsdecode(path))
