@@ -95,7 +95,7 @@ def find_preset(name_or_path: str, relative_to: Path | None = None) -> Path:
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / candidate
     if candidate.suffix == ".toml" or os.sep in name_or_path:
-        if _is_file(candidate):
+        if _exists(candidate):              # a FIFO or a folder is refused, naming what it is, when read
             return candidate
         raise PresetError(f"{display_path(name_or_path)}: no such preset file")
     folders = ([relative_to] if relative_to is not None else []) + user_preset_dirs()
@@ -104,6 +104,14 @@ def find_preset(name_or_path: str, relative_to: Path | None = None) -> Path:
         if _is_file(path):
             return path
     raise PresetError(f"unknown preset {display_path(name_or_path)[:80]!r}; known: {', '.join(list_presets())}")
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names anything; False for names the OS refuses (too long, NUL, loops)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file(path: Path) -> bool:
