@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from render.emotion.labels import EMOTIONS
-from render.errors import MoodgradeError
+from render.errors import MediaError, MoodgradeError
 from render.io.bounded_read import display_path, open_regular_file, read_text_file
 from render.numbers import FLOAT32_MAX, float32_array
 
@@ -329,9 +329,10 @@ def content_hash(path: str | os.PathLike) -> str:
     first byte to the last (``"sampled:..."``), so a feature film is keyed in
     milliseconds; an edit that keeps the size and touches none of those blocks
     would go unnoticed (re-encodes and trims change the size and the headers).
+    Anything but a regular file (a FIFO, a device, a folder) raises MediaError before a read.
     """
     digest = hashlib.blake2b(digest_size=16)
-    with open_regular_file(path, "media file") as f:    # never a FIFO or a device: they never end
+    with open_regular_file(path, "media file", MediaError) as f:    # never a FIFO or a device: they never end
         size = os.fstat(f.fileno()).st_size
         if size <= FULL_HASH_MAX_BYTES:
             while block := f.read(_HASH_BLOCK_BYTES):
