@@ -28,7 +28,10 @@ from render.emotion.fusion import EMOTION_VALENCE_AROUSAL
 from render.emotion.labels import EMOTIONS
 from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
+from render.io.bounded_read import display_path, read_text_file
 
+MAX_OVERRIDE_BYTES = 16 << 20       # hand-written ranges: a few KiB in practice
+MAX_TIME_S = 1e9                    # about 32 years: anything above is a typo
 HEADER = ("start", "end", "emotion", "intensity")
 
 
@@ -48,36 +51,38 @@ def _parse_time(text: str) -> tuple[float, bool]:
     """'12.5' -> (12.5, False); '1:02.5' / '0:01:02.5' -> seconds; '300f' -> (300, True)."""
     text = text.strip()
     try:
-        if text.lower().endswith("f"):
+        if len(text) > 64:
+            pass
+        elif text.lower().endswith("f"):
             frame = int(text[:-1])
-            if frame >= 0:
+            if 0 <= frame <= 2 ** 31:
                 return float(frame), True
         else:
             parts = text.split(":")
             seconds = 0.0
             for part in parts:
                 seconds = seconds * 60 + float(part)
-            if len(parts) <= 3 and 0 <= seconds < float("inf"):
+            if len(parts) <= 3 and 0 <= seconds <= MAX_TIME_S:
                 return seconds, False
     except ValueError:
         pass
-    raise ValueError(f"bad time {text!r} (seconds, [h:]mm:ss[.fff], or a frame number like 300f)")
+    raise ValueError(f"bad time {text[:40]!r} (seconds up to {MAX_TIME_S:g}, [h:]mm:ss[.fff], "
+                     "or a frame number like 300f)")
 
 
 def read_overrides(path: str | Path) -> list[Override]:
     """Parse an override file; any bad line raises MoodgradeError ``'<file>:<line>: <what is wrong>'``."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise MoodgradeError(f"{path}: cannot read override file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise MoodgradeError(f"{path}: override file is not UTF-8 text") from None
+    text = read_text_file(path, MAX_OVERRIDE_BYTES, "override file")
+    shown = display_path(path)
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
-        fields = [f.strip() for f in next(csv.reader(io.StringIO(line)))]
+        try:
+            fields = [f.strip() for f in next(csv.reader(io.StringIO(line)))]
+        except (csv.Error, StopIteration) as exc:
+            raise MoodgradeError(f"{shown}:{number}: not a CSV line ({exc})") from None
         if tuple(f.lower() for f in fields) == HEADER:
             continue
         try:
@@ -91,15 +96,15 @@ def read_overrides(path: str | Path) -> list[Override]:
                 raise ValueError(f"end {fields[1]!r} is not after start {fields[0]!r}")
             emotion = fields[2].lower()
             if emotion not in EMOTIONS:
-                raise ValueError(f"unknown emotion {fields[2]!r} (one of {', '.join(EMOTIONS)})")
+                raise ValueError(f"unknown emotion {fields[2][:40]!r} (one of {', '.join(EMOTIONS)})")
             try:
                 intensity = float(fields[3])
             except ValueError:
                 intensity = float("nan")
             if not 0.0 <= intensity <= 1.0:
-                raise ValueError(f"intensity {fields[3]!r} is outside 0..1")
+                raise ValueError(f"intensity {fields[3][:40]!r} is outside 0..1")
         except ValueError as exc:
-            raise MoodgradeError(f"{path}:{number}: {exc}") from None
+            raise MoodgradeError(f"{shown}:{number}: {exc}") from None
         found.append(Override(start, end, start_frames, emotion, intensity, number))
     return found
 

@@ -27,6 +27,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -35,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from render.emotion.labels import EMOTIONS
-from render.errors import MoodgradeError
+from render.errors import MediaError, MoodgradeError
+from render.io.bounded_read import display_path, open_regular_file, read_text_file
+from render.numbers import FLOAT32_MAX, float32_array
 
 SCHEMA = "moodgrade.timeline/1"
 FULL_HASH_MAX_BYTES = 64 << 20
@@ -124,49 +127,53 @@ class MoodTimeline:
 
     @classmethod
     def from_dict(cls, doc: dict, origin: str = "timeline") -> "MoodTimeline":
-        """Rebuild from :meth:`to_dict` output; a wrong schema or field raises MoodgradeError naming ``origin``."""
+        """Rebuild from :meth:`to_dict` output; a wrong schema or field raises MoodgradeError naming ``origin``.
+
+        Every column is checked: one entry per frame (at least one frame), numbers finite in
+        float32 and within their range (probabilities and confidence 0..1, valence and
+        arousal -1..1, times non-decreasing), cuts increasing inside the clip.
+        """
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
             found = doc.get("schema") if isinstance(doc, dict) else None
-            raise MoodgradeError(f"{origin}: not a {SCHEMA} document (schema: {found!r})")
-        try:
-            frames = doc["frames"]
-            boxes = [[np.nan] * 4 if b is None else b for b in frames["face_box"]]
-            return cls(
-                frame_rate=Fraction(doc["frame_rate"]),
-                time_s=np.asarray(frames["time_s"], np.float64),
-                probs=np.stack([np.asarray(frames["probs"][e], np.float32) for e in EMOTIONS], axis=1),
-                valence=np.asarray(frames["valence"], np.float32),
-                arousal=np.asarray(frames["arousal"], np.float32),
-                confidence=np.asarray(frames["confidence"], np.float32),
-                shot=np.asarray(frames["shot"], np.int32),
-                faces=np.asarray(frames["faces"], np.int32),
-                face_box=np.asarray(boxes, np.float32).reshape(-1, 4),
-                overridden=np.asarray(frames["overridden"], bool),
-                cuts=[int(c) for c in doc["cuts"]],
-                present={k: bool(v) for k, v in doc["present"].items()},
-                source=doc.get("source", {}),
-                analysis=doc.get("analysis", {}),
-                shots=doc.get("shots", []),
-                overrides=doc.get("overrides", []),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document ({type(exc).__name__}: {exc})") from None
+            raise MoodgradeError(f"{origin}: not a {SCHEMA} document (schema: {found!r:.60})")
+        frames = doc.get("frames")
+        if not isinstance(frames, dict) or not isinstance(frames.get("probs"), dict):
+            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (no frames table with probs)")
+        boxes = frames.get("face_box")
+        if isinstance(boxes, list):
+            boxes = [[np.nan] * 4 if b is None else b for b in boxes]
+        columns = {name: frames.get(name) for name in _COLUMNS if name != "probs"}
+        columns.update(face_box=boxes, probs={e: frames["probs"].get(e) for e in EMOTIONS})
+        timeline = _validated(origin, doc.get("frame_rate"), columns, doc.get("cuts"), doc.get("present"))
+        for key, kind in (("source", dict), ("analysis", dict), ("shots", list), ("overrides", list)):
+            value = doc.get(key, kind())
+            if not isinstance(value, kind):
+                raise MoodgradeError(f"{origin}: malformed {SCHEMA} document ({key} must be a {kind.__name__})")
+            setattr(timeline, key, value)
+        return timeline
 
     def write_json(self, path: str | os.PathLike) -> None:
         """Write the JSON document to ``path`` (atomically)."""
-        _atomic_write_text(Path(path), json.dumps(self.to_dict(), separators=(",", ":")))
+        try:
+            text = json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+        except ValueError:
+            raise MoodgradeError(f"{path}: the timeline holds NaN or infinite values; not written") from None
+        _atomic_write_text(Path(path), text)
 
     @classmethod
     def read_json(cls, path: str | os.PathLike) -> "MoodTimeline":
         """Read a timeline JSON file; unreadable or invalid files raise MoodgradeError naming the file."""
+        text = read_text_file(path, MAX_TIMELINE_BYTES, "timeline file")
+        shown = display_path(path)
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise MoodgradeError(f"{path}: cannot read ({exc.strerror})") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            line = getattr(exc, "lineno", None)
-            raise MoodgradeError(f"{path}{f':{line}' if line else ''}: not valid JSON") from None
-        return cls.from_dict(doc, str(path))
+            doc = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise MoodgradeError(f"{shown}:{exc.lineno}: not valid JSON") from None
+        except RecursionError:
+            raise MoodgradeError(f"{shown}: not valid JSON (nested too deeply)") from None
+        except ValueError as exc:           # NaN/Infinity, integers of more than 4300 digits
+            raise MoodgradeError(f"{shown}: not valid JSON ({str(exc)[:100]})") from None
+        return cls.from_dict(doc, shown)
 
     # --- CSV ------------------------------------------------------------------------------
 
@@ -190,16 +197,17 @@ class MoodTimeline:
     @classmethod
     def read_csv(cls, path: str | os.PathLike) -> "MoodTimeline":
         """Read :meth:`write_csv` output (cuts come back from the shot column); errors name file and line."""
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise MoodgradeError(f"{path}: cannot read ({exc})") from None
+        shown = display_path(path)
+        lines = read_text_file(path, MAX_TIMELINE_BYTES, "timeline file").splitlines()
         if not lines or not lines[0].startswith(f"# schema={SCHEMA} "):
-            raise MoodgradeError(f"{path}:1: not a {SCHEMA} CSV file")
-        meta = dict(part.split("=", 1) for part in lines[0][2:].split())
-        rows = list(csv.reader(lines[1:]))
+            raise MoodgradeError(f"{shown}:1: not a {SCHEMA} CSV file")
+        meta = dict(part.split("=", 1) for part in lines[0][2:].split() if "=" in part)
+        try:
+            rows = list(csv.reader(lines[1:]))
+        except csv.Error as exc:
+            raise MoodgradeError(f"{shown}: not a {SCHEMA} CSV file ({exc})") from None
         if not rows or tuple(rows[0]) != cls.CSV_COLUMNS:
-            raise MoodgradeError(f"{path}:2: expected the header {','.join(cls.CSV_COLUMNS)}")
+            raise MoodgradeError(f"{shown}:2: expected the header {','.join(cls.CSV_COLUMNS)}")
         table = []
         for number, row in enumerate(rows[1:], start=3):
             try:
@@ -207,26 +215,107 @@ class MoodTimeline:
                     raise ValueError(f"{len(row)} fields, expected {len(cls.CSV_COLUMNS)}")
                 table.append([float(v) if v != "" else np.nan for v in row])
             except ValueError as exc:
-                raise MoodgradeError(f"{path}:{number}: {exc}") from None
+                raise MoodgradeError(f"{shown}:{number}: {str(exc)[:120]}") from None
         data = np.asarray(table, np.float64).reshape(-1, len(cls.CSV_COLUMNS))
         col = {name: data[:, k] for k, name in enumerate(cls.CSV_COLUMNS)}
-        shot = col["shot"].astype(np.int32)
+        columns = {name: col[name] for name in _COLUMNS if name not in ("probs", "face_box")}
+        columns.update(probs={e: col[e] for e in EMOTIONS},
+                       face_box=np.stack([col[c] for c in ("face_x0", "face_y0", "face_x1", "face_y1")], axis=1))
+        shot = col["shot"]
+        cuts = (np.flatnonzero(np.diff(shot)) + 1).tolist()
         present = {k: k in meta.get("present", "").split(",") for k in ("video", "audio", "faces")}
-        return cls(
-            frame_rate=Fraction(meta.get("frame_rate", "25")),
-            time_s=col["time_s"],
-            probs=np.stack([col[e] for e in EMOTIONS], axis=1).astype(np.float32),
-            valence=col["valence"].astype(np.float32),
-            arousal=col["arousal"].astype(np.float32),
-            confidence=col["confidence"].astype(np.float32),
-            shot=shot,
-            faces=col["faces"].astype(np.int32),
-            face_box=np.stack([col[c] for c in ("face_x0", "face_y0", "face_x1", "face_y1")], axis=1)
-            .astype(np.float32),
-            overridden=col["overridden"].astype(bool),
-            cuts=(np.flatnonzero(np.diff(shot)) + 1).tolist(),
-            present=present,
-        )
+        return _validated(shown, meta.get("frame_rate", "25"), columns, cuts, present)
+
+
+MAX_TIMELINE_BYTES = 512 << 20      # a three-hour programme at 60 fps is about 130 MB of JSON
+MAX_FRAME_RATE = 1000
+_RATE = re.compile(r"[1-9][0-9]{0,9}(?:/[1-9][0-9]{0,9})?")
+_COLUMNS = ("time_s", "shot", "probs", "valence", "arousal", "confidence", "faces", "face_box", "overridden")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _frame_rate(value, origin: str) -> Fraction:
+    """A positive rational of at most 10 digits over 10 digits, up to MAX_FRAME_RATE fps."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _RATE.fullmatch(text) or not 0 < Fraction(text) <= MAX_FRAME_RATE:
+        raise MoodgradeError(f"{origin}: frame_rate must be a positive rational up to {MAX_FRAME_RATE} such as "
+                             f"\"25\" or \"24000/1001\", got {value!r:.40}")
+    return Fraction(text)
+
+
+def _numbers(values, what: str, n: int | None, lo: float, hi: float, width: int = 0) -> np.ndarray:
+    """``values``: n entries (``width`` numbers each when > 0), finite in float32, in [lo, hi] -> float64."""
+    shape = (n, width) if width else (n,)
+    if not isinstance(values, (list, np.ndarray)):
+        raise MoodgradeError(f"{what} must be a list with one entry per frame")
+    checked = float32_array(values, what) if width == 0 else None
+    wide = np.asarray(values, np.float64) if checked is not None else _box_array(values, what)
+    if (n is not None and wide.shape != shape) or (n is None and wide.ndim != len(shape)):
+        raise MoodgradeError(f"{what} must hold {n} {'numbers' if not width else f'rows of {width}'}, "
+                             f"got shape {wide.shape}")
+    present = wide[~np.isnan(wide)] if width else wide
+    if present.size and (present.min() < lo or present.max() > hi):
+        raise MoodgradeError(f"{what} must lie within [{lo}, {hi}]")
+    return wide
+
+
+def _box_array(values, what: str) -> np.ndarray:
+    """Face boxes: rows of 4 numbers, or rows of NaN where there is no face."""
+    try:
+        wide = np.asarray(values, np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise MoodgradeError(f"{what} must hold null or [x0, y0, x1, y1] per frame") from None
+    if wide.ndim != 2 or wide.shape[1:] != (4,):
+        raise MoodgradeError(f"{what} must hold null or [x0, y0, x1, y1] per frame")
+    missing = np.isnan(wide)
+    if np.any(missing.any(axis=1) != missing.all(axis=1)) or np.any(np.abs(wide[~missing]) > FLOAT32_MAX):
+        raise MoodgradeError(f"{what} must hold null or four finite numbers per frame")
+    return wide
+
+
+def _validated(origin: str, frame_rate, columns: dict, cuts, present) -> MoodTimeline:
+    """The timeline of checked ``columns`` (lists or arrays, one entry per frame)."""
+    where = f"{origin}: malformed {SCHEMA} document:"
+    if not isinstance(columns.get("time_s"), (list, np.ndarray)) or len(columns["time_s"]) == 0:
+        raise MoodgradeError(f"{where} frames.time_s must list at least one frame")
+    n = len(columns["time_s"])
+    time_s = _numbers(columns["time_s"], f"{where} frames.time_s", n, -FLOAT32_MAX, FLOAT32_MAX)
+    if np.any(np.diff(time_s) < 0):
+        raise MoodgradeError(f"{where} frames.time_s must not decrease")
+    probs = np.stack([_numbers(columns["probs"][e], f"{where} frames.probs.{e}", n, 0.0, 1.0) for e in EMOTIONS],
+                     axis=1)
+    ints = {}
+    for name in ("shot", "faces"):
+        values = _numbers(columns[name], f"{where} frames.{name}", n, 0, 2 ** 31 - 1)
+        if np.any(values != np.round(values)):
+            raise MoodgradeError(f"{where} frames.{name} must hold whole numbers")
+        ints[name] = values.astype(np.int32)
+    overridden = columns["overridden"]
+    if not isinstance(overridden, (list, np.ndarray)) or len(overridden) != n or not all(
+            isinstance(v, (bool, np.bool_)) or v in (0, 1) for v in overridden):
+        raise MoodgradeError(f"{where} frames.overridden must hold one true/false per frame")
+    if not isinstance(cuts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in cuts) \
+            or any(not 0 < c < n for c in cuts) or any(b <= a for a, b in zip(cuts, cuts[1:])):
+        raise MoodgradeError(f"{where} cuts must be increasing frame numbers inside the clip")
+    if not isinstance(present, dict) or not all(isinstance(v, bool) for v in present.values()):
+        raise MoodgradeError(f"{where} present must map video, audio and faces to true/false")
+    return MoodTimeline(
+        frame_rate=_frame_rate(frame_rate, origin),
+        time_s=time_s,
+        probs=probs.astype(np.float32),
+        valence=_numbers(columns["valence"], f"{where} frames.valence", n, -1.0, 1.0).astype(np.float32),
+        arousal=_numbers(columns["arousal"], f"{where} frames.arousal", n, -1.0, 1.0).astype(np.float32),
+        confidence=_numbers(columns["confidence"], f"{where} frames.confidence", n, 0.0, 1.0).astype(np.float32),
+        shot=ints["shot"], faces=ints["faces"],
+        face_box=_numbers(columns["face_box"], f"{where} frames.face_box", n, -FLOAT32_MAX, FLOAT32_MAX,
+                          width=4).astype(np.float32),
+        overridden=np.asarray(overridden, bool),
+        cuts=[int(c) for c in cuts],
+        present={str(k): v for k, v in present.items()},
+    )
 
 
 # --- sidecar cache --------------------------------------------------------------------------
@@ -240,11 +329,11 @@ def content_hash(path: str | os.PathLike) -> str:
     first byte to the last (``"sampled:..."``), so a feature film is keyed in
     milliseconds; an edit that keeps the size and touches none of those blocks
     would go unnoticed (re-encodes and trims change the size and the headers).
+    Anything but a regular file (a FIFO, a device, a folder) raises MediaError before a read.
     """
-    path = Path(path)
     digest = hashlib.blake2b(digest_size=16)
-    size = path.stat().st_size
-    with path.open("rb") as f:
+    with open_regular_file(path, "media file", MediaError) as f:    # never a FIFO or a device: they never end
+        size = os.fstat(f.fileno()).st_size
         if size <= FULL_HASH_MAX_BYTES:
             while block := f.read(_HASH_BLOCK_BYTES):
                 digest.update(block)

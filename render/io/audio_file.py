@@ -16,6 +16,7 @@ import numpy as np
 from render.errors import MediaError
 from render.io import output_path
 from render.io.audio_frame import audio_frame
+from render.io.source import ffmpeg_url
 
 AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le"}
 LOSSY_CODECS = ("aac", "opus")
@@ -54,7 +55,7 @@ def encode_audio_file(path: str | os.PathLike, blocks: Iterable[np.ndarray], enc
     temp = output_path.temporary_path(path)
     codec = AUDIO_CODECS[encoding.codec]
     try:
-        with av.open(str(temp), mode="w", format="matroska") as container:
+        with av.open(ffmpeg_url(temp), mode="w", format="matroska") as container:
             stream = container.add_stream(codec, rate=48000 if codec == "libopus" else encoding.sample_rate)
             stream.layout = encoding.layout
             if encoding.lossy:

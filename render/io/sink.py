@@ -16,7 +16,7 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io import output_path
-from render.io.source import VideoInfo
+from render.io.source import VideoInfo, ffmpeg_url, open_container
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
 _RGB_FORMATS = ("rgb24", "rgb48be", "rgb48le", "bgr0", "gbrp", "gbrp10le", "gbrp12le", "gbrp16le")
@@ -81,12 +81,12 @@ class MediaSink:
         self._settings = settings
         self._audio_file, self._audio_container = audio_file, None
         if audio_file is not None:
-            self._audio_container = av.open(str(audio_file), mode="r")
+            self._audio_container = open_container(audio_file)
             audio_template = self._audio_container.streams.audio[0]
             audio_packets = (p for p in self._audio_container.demux(audio_template) if p.dts is not None)
         try:
             self._temp.open("wb").close()   # fail here, clearly, if the folder is not writable
-            self._container = av.open(str(self._temp), mode="w")
+            self._container = av.open(ffmpeg_url(self._temp), mode="w")
         except (av.FFmpegError, OSError, ValueError) as exc:
             output_path.discard(self._temp)
             raise MediaError(f"{self.path}: cannot be written ({_message(exc)})") from None

@@ -15,12 +15,17 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import av.container
 import numpy as np
 
 from render.errors import MediaError
+from render.io.bounded_read import check_regular_file, display_path
 from render.io.colour_tags import ColourTags
 
 AUDIO_BLOCK_SAMPLES = 1 << 16     # samples per streamed audio block (1.4 s at 48 kHz)
+
+
+MAX_FRAME_RATE = 1000       # frames per second; a stream's rate above this is taken as damaged
 
 
 @dataclass(frozen=True)
@@ -123,15 +128,61 @@ def _bit_depth(pix_fmt: str) -> int:
     return max(c.bits for c in fmt.components)
 
 
-def _check_path(path: Path) -> None:
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if path.is_dir():
-        raise MediaError(f"{path}: is a directory, not a media file")
+def _check_path(path: Path) -> os.stat_result:
+    """The stat of ``path``, refused (MediaError, one line) unless a readable, non-empty regular file.
+
+    Checked before FFmpeg sees the name: FIFOs, devices, directories and symlink loops
+    would otherwise block, read forever or fail with a traceback.
+    """
+    st = check_regular_file(path, "media file", MediaError)
     if not os.access(path, os.R_OK):
-        raise MediaError(f"{path}: not readable")
-    if path.stat().st_size == 0:
-        raise MediaError(f"{path}: empty file")
+        raise MediaError(f"{display_path(path)}: not readable")
+    if st.st_size == 0:
+        raise MediaError(f"{display_path(path)}: empty file")
+    return st
+
+
+def ffmpeg_url(path: str | os.PathLike) -> str:
+    """The name to hand FFmpeg for the local file ``path``: ``file:`` and its absolute path.
+
+    FFmpeg reads ``pipe:0``, ``concat:a|b``, ``subfile,,...``, ``http:...`` and the like as
+    protocols; with the ``file:`` prefix any name is a plain (seekable) file. Names that are
+    not valid UTF-8 (FFmpeg takes UTF-8) raise MediaError.
+    """
+    url = "file:" + os.path.abspath(os.fspath(path))
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MediaError(f"{display_path(path)}: the file name is not valid UTF-8; rename the file") from None
+    return url
+
+
+def open_container(path: str | os.PathLike) -> av.container.InputContainer:
+    """``path`` (a checked regular file) opened for reading by PyAV through :func:`ffmpeg_url`."""
+    return av.open(ffmpeg_url(path), mode="r")
+
+
+def _decodable(streams, kind: str, path: Path):
+    """The first stream of ``streams`` (None when there is none); MediaError when FFmpeg has no
+    decoder for it (PyAV then leaves its ``codec_context`` None)."""
+    if not streams:
+        return None
+    stream = streams[0]
+    if stream.codec_context is None:
+        raise MediaError(f"{display_path(path)}: the {kind} stream's codec has no decoder in this build of "
+                         "FFmpeg (damaged or unsupported)")
+    return stream
+
+
+def _default_layout(layout_name: str, channels: int) -> str:
+    """The layout to use for audio: FFmpeg's default for the channel count when the file
+    leaves the layout unspecified (PyAV names it "N channels")."""
+    if layout_name and not layout_name.endswith(" channels"):
+        return layout_name
+    try:
+        return av.AudioLayout(f"{channels}c").name
+    except (ValueError, av.FFmpegError):
+        return layout_name
 
 
 def _av_message(exc: Exception) -> str:
@@ -145,13 +196,14 @@ class Source:
     def __init__(self, path: str | os.PathLike, measure_only: bool = False):
         self.path = Path(path)
         _check_path(self.path)
+        shown = display_path(self.path)
         try:
-            self._container = av.open(str(self.path), mode="r")
-        except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-            raise MediaError(f"{self.path}: not a media file FFmpeg can read ({_av_message(exc)})") from None
+            self._container = open_container(self.path)
+        except (av.FFmpegError, UnicodeError, ValueError, OverflowError) as exc:
+            raise MediaError(f"{shown}: not a media file FFmpeg can read ({_av_message(exc)})") from None
         try:
-            self._video_stream = self._container.streams.video[0] if self._container.streams.video else None
-            self._audio_stream = self._container.streams.audio[0] if self._container.streams.audio else None
+            self._video_stream = _decodable(self._container.streams.video, "video", self.path)
+            self._audio_stream = _decodable(self._container.streams.audio, "audio", self.path)
             if self._video_stream is not None:
                 if measure_only:
                     # No in-loop deblocking (a quarter of H.264's decode time). On two cores the
@@ -164,7 +216,7 @@ class Source:
             # swscale's own threads make small conversions slower, and stall when the cores are busy.
             self._conversion_threads = 1 if measure_only else 0
             if self._video_stream is None and self._audio_stream is None:
-                raise MediaError(f"{self.path}: has neither a video nor an audio stream")
+                raise MediaError(f"{shown}: has neither a video nor an audio stream")
             self._pts: list[int] = []          # presentation timestamps, sorted
             self._keyframes: list[int] = []    # frame indices of keyframes, sorted
             if self._video_stream is not None:
@@ -173,9 +225,13 @@ class Source:
         except MediaError:
             self._container.close()
             raise
-        except av.FFmpegError as exc:
+        except (av.FFmpegError, ValueError, OverflowError, ZeroDivisionError) as exc:
+            # FFmpeg's errors, and what PyAV raises for fields a damaged file leaves absurd
             self._container.close()
-            raise MediaError(f"{self.path}: unreadable ({_av_message(exc)})") from None
+            raise MediaError(f"{shown}: unreadable ({_av_message(exc)})") from None
+        except BaseException:
+            self._container.close()
+            raise
         self._cursor: Iterator[tuple[int, av.VideoFrame]] | None = None   # a decode frame(n) may go on with
         self._cursor_index = -1
 
@@ -212,28 +268,42 @@ class Source:
         if self._video_stream is not None:
             video = self._probe_video()
         if self._audio_stream is not None:
-            s = self._audio_stream
-            cc = s.codec_context
-            if s.duration is not None:
-                a_duration = float(s.duration * s.time_base)
-            else:
-                a_duration = (c.duration or 0) / av.time_base
-            audio = AudioInfo(codec=cc.name, sample_rate=cc.sample_rate, channels=cc.channels,
-                              layout=cc.layout.name, duration_s=a_duration)
-        duration = (c.duration / av.time_base) if c.duration else max(
-            video.duration_s if video else 0.0, audio.duration_s if audio else 0.0)
-        return SourceInfo(path=str(self.path), container=c.format.name,
+            audio = self._probe_audio()
+        container_s = c.duration / av.time_base if c.duration and c.duration > 0 else 0.0
+        duration = container_s or max(video.duration_s if video else 0.0, audio.duration_s if audio else 0.0)
+        return SourceInfo(path=str(self.path), container=c.format.name if c.format else "unknown",
                           size_bytes=self.path.stat().st_size, duration_s=duration,
                           video=video, audio=audio)
+
+    def _probe_audio(self) -> AudioInfo:
+        s = self._audio_stream
+        cc = s.codec_context
+        shown = display_path(self.path)
+        channels = cc.channels or 0
+        if not cc.sample_rate or cc.sample_rate <= 0 or channels <= 0:
+            raise MediaError(f"{shown}: the audio stream declares no sample rate or no channels (damaged?)")
+        if s.duration is not None and s.time_base is not None and s.duration > 0:
+            a_duration = float(s.duration * s.time_base)
+        else:
+            a_duration = max(self._container.duration or 0, 0) / av.time_base
+        layout = _default_layout(cc.layout.name if cc.layout is not None else "", channels)
+        return AudioInfo(codec=cc.name, sample_rate=cc.sample_rate, channels=channels, layout=layout,
+                         duration_s=a_duration)
 
     def _probe_video(self) -> VideoInfo:
         s = self._video_stream
         cc = s.codec_context
+        shown = display_path(self.path)
+        if s.time_base is None or s.time_base <= 0:
+            raise MediaError(f"{shown}: the video stream has no time base (damaged?)")
         tb = Fraction(s.time_base)
         first = self._decode_first()
+        if not first.width or not first.height or first.format is None or not first.format.components:
+            raise MediaError(f"{shown}: the first video frame has no picture (damaged?)")
         steps = np.diff(self._pts)
         vfr = bool(len(steps) > 1 and steps.max() - steps.min() > max(1, int(steps.min()) // 100))
-        rate = s.average_rate or s.guessed_rate or Fraction(25)
+        rate = next((Fraction(r) for r in (s.average_rate, s.guessed_rate) if r and 0 < r <= MAX_FRAME_RATE),
+                    Fraction(25))
         if len(self._pts) > 1:
             # The last frame lasts as long as the typical frame before it.
             last_duration = int(np.median(steps))
@@ -242,10 +312,10 @@ class Source:
             duration = float(1 / rate)
         colour = ColourTags(primaries=int(first.color_primaries), transfer=int(first.color_trc),
                             matrix=int(first.colorspace), range=int(first.color_range))
-        return VideoInfo(width=cc.width, height=cc.height, frame_rate=Fraction(rate), time_base=tb,
+        return VideoInfo(width=first.width, height=first.height, frame_rate=rate, time_base=tb,
                          frame_count=len(self._pts), duration_s=duration, codec=cc.name,
                          pix_fmt=first.format.name, bit_depth=_bit_depth(first.format.name),
-                         colour=colour, rotation_deg=int(first.rotation) % 360,
+                         colour=colour, rotation_deg=int(first.rotation or 0) % 360,
                          variable_frame_rate=vfr)
 
     def _decode_first(self) -> av.VideoFrame:
@@ -254,8 +324,9 @@ class Source:
             for frame in self._container.decode(self._video_stream):
                 return frame
         except av.FFmpegError as exc:
-            raise MediaError(f"{self.path}: the first video frame cannot be decoded ({_av_message(exc)})") from None
-        raise MediaError(f"{self.path}: the first video frame cannot be decoded")
+            raise MediaError(f"{display_path(self.path)}: the first video frame cannot be decoded "
+                             f"({_av_message(exc)})") from None
+        raise MediaError(f"{display_path(self.path)}: the first video frame cannot be decoded")
 
     # ---------------------------------------------------------------- decode
     @property
@@ -413,7 +484,7 @@ class Source:
                 yield from resampler.resample(frame)
             yield from resampler.resample(None)
 
-        with av.open(str(self.path), mode="r") as container:
+        with open_container(self.path) as container:
             try:
                 for frame in decoded(container):
                     planar = frame.to_ndarray().reshape(-1, info.channels).T
@@ -457,7 +528,7 @@ class Source:
         """
         if self._audio_stream is None:
             return
-        with av.open(str(self.path), mode="r") as container:
+        with open_container(self.path) as container:
             stream = container.streams.audio[0]
             try:
                 for packet in container.demux(stream):

@@ -38,15 +38,15 @@ Every mistake raises :class:`PresetError` naming the file, the key and the allow
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from render.emotion.labels import EMOTIONS
 from render.errors import MoodgradeError
-from render.ops.grade_file import grade_from_mapping
+from render.io.bounded_read import display_path
+from render.numbers import is_float32_finite
+from render.ops.grade_file import grade_from_mapping, load_toml_file
 from render.resources import presets_dir
 
 SCHEMA = "moodgrade.preset/1"
@@ -54,6 +54,7 @@ DIRECTIONS = ("up", "down", "same")
 _RESPONSE = {"strength": (1.0, 0.0, 2.0), "confidence_weight": (0.7, 0.0, 1.0), "ramp_s": (0.8, 0.04, 10.0)}
 _FACES = {"relight_exposure_ev": (0.0, -2.0, 2.0), "relight_warmth": (0.0, -1.0, 1.0),
           "background_blur_sigma_px": (0.0, 0.0, 20.0)}
+MAX_EXTENDS = 32
 _TOP_KEYS = {"schema", "name", "description", "extends", "expect", "response", "look", "mood",
              "valence", "arousal", "faces", "soundtrack"}
 
@@ -94,15 +95,31 @@ def find_preset(name_or_path: str, relative_to: Path | None = None) -> Path:
     if relative_to is not None and not candidate.is_absolute():
         candidate = relative_to / candidate
     if candidate.suffix == ".toml" or os.sep in name_or_path:
-        if candidate.is_file():
+        if _exists(candidate):              # a FIFO or a folder is refused, naming what it is, when read
             return candidate
-        raise PresetError(f"{name_or_path}: no such preset file")
+        raise PresetError(f"{display_path(name_or_path)}: no such preset file")
     folders = ([relative_to] if relative_to is not None else []) + user_preset_dirs()
     for folder in folders:
         path = folder / f"{name_or_path}.toml"
-        if path.is_file():
+        if _is_file(path):
             return path
-    raise PresetError(f"unknown preset {name_or_path!r}; known: {', '.join(list_presets())}")
+    raise PresetError(f"unknown preset {display_path(name_or_path)[:80]!r}; known: {', '.join(list_presets())}")
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` names anything; False for names the OS refuses (too long, NUL, loops)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names a file; False for names the OS refuses (too long, NUL, loops)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def list_presets() -> list[str]:
@@ -120,38 +137,38 @@ def load_preset(name_or_path: str) -> Preset:
 
 
 def _read_toml(path: Path) -> dict:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"{path}: not valid TOML ({exc})") from None
-    except OSError as exc:
-        raise PresetError(f"{path}: cannot be read ({exc.strerror})") from None
+    return load_toml_file(path, "preset", PresetError)
 
 
 def _load(path: Path, chain: tuple[Path, ...]) -> Preset:
-    if path.resolve() in chain:
-        raise PresetError(f"{path}: 'extends' loops back to itself")
+    where = display_path(path)
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        raise PresetError(f"{where}: cannot be resolved (a symlink loop?)") from None
+    if real in chain:
+        raise PresetError(f"{where}: 'extends' loops back to itself")
+    if len(chain) >= MAX_EXTENDS:
+        raise PresetError(f"{where}: 'extends' chains more than {MAX_EXTENDS} presets")
     doc = _read_toml(path)
-    where = str(path)
     unknown = set(doc) - _TOP_KEYS
     if unknown:
         raise PresetError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(_TOP_KEYS))}")
     if doc.get("schema", SCHEMA) != SCHEMA:
-        raise PresetError(f"{where}: schema = {doc['schema']!r}; this version reads {SCHEMA!r}")
+        raise PresetError(f"{where}: schema = {doc['schema']!r:.80}; this version reads {SCHEMA!r}")
     parent = None
     if "extends" in doc:
         if not isinstance(doc["extends"], str):
             raise PresetError(f"{where}: 'extends' must be a preset name or a path")
-        parent = _load(find_preset(doc["extends"], relative_to=path.parent), chain + (path.resolve(),))
+        parent = _load(find_preset(doc["extends"], relative_to=path.parent), chain + (real,))
     name = _string(doc, "name", where, default=parent.name if parent else path.stem)
     description = _string(doc, "description", where, default=parent.description if parent else "")
     look = _look(doc, path, parent)
     deltas = _deltas(doc, where, look, parent)
     expect = dict(parent.expect) if parent else {}
     for key, value in _table(doc, "expect", where).items():
-        if key not in ("saturation", "luminance") or value not in DIRECTIONS:
-            raise PresetError(f"{where}: expect.{key} = {value!r}; allowed keys saturation and luminance, "
+        if key not in ("saturation", "luminance") or not isinstance(value, str) or value not in DIRECTIONS:
+            raise PresetError(f"{where}: expect.{key:.40} = {value!r:.60}; allowed keys saturation and luminance, "
                               f"values {', '.join(DIRECTIONS)}")
         expect[key] = value
     response = _numbers(doc, "response", where, _RESPONSE, parent.response if parent else None)
@@ -184,15 +201,15 @@ def _numbers(doc, key, where, spec, inherited) -> dict[str, float]:
         if name not in spec:
             raise PresetError(f"{where}: unknown key {key}.{name}; allowed: {', '.join(spec)}")
         _, lo, hi = spec[name]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not lo <= value <= hi:
-            raise PresetError(f"{where}: {key}.{name} = {value!r} is outside the allowed range [{lo}, {hi}]")
+        if not is_float32_finite(value) or not lo <= value <= hi:
+            raise PresetError(f"{where}: {key}.{name} = {value!r:.60} is outside the allowed range [{lo}, {hi}]")
         out[name] = float(value)
     return out
 
 
 def _look(doc: dict, path: Path, parent: Preset | None) -> tuple:
     """The base ops; a child's op replaces the parent's op of the same type in place."""
-    where = str(path)
+    where = display_path(path)
     table = _table(doc, "look", where)
     if set(table) - {"op"}:
         raise PresetError(f"{where}: unknown key look.{sorted(set(table) - {'op'})[0]}; allowed: look.op")
@@ -257,9 +274,8 @@ def _delta(op, field_name: str, change, where: str) -> tuple[float, ...]:
     width = len(current) if isinstance(current, tuple) else 1
     values = change if isinstance(change, list) else [change]
     lo, hi = ranges[field_name]
-    if len(values) != width or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                       and math.isfinite(v) for v in values):
-        raise PresetError(f"{where} = {change!r}: expected {'a number' if width == 1 else f'{width} numbers'}")
+    if len(values) != width or not all(map(is_float32_finite, values)):
+        raise PresetError(f"{where} = {change!r:.60}: expected {'a number' if width == 1 else f'{width} numbers'}")
     if any(abs(v) > hi - lo for v in values):
-        raise PresetError(f"{where} = {change!r}: a change larger than the parameter's range [{lo}, {hi}]")
+        raise PresetError(f"{where} = {change!r:.60}: a change larger than the parameter's range [{lo}, {hi}]")
     return tuple(float(v) for v in values)

@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from render.errors import MoodgradeError
+from render.numbers import is_float32_finite
 
 LINEAR = "linear"
 DISPLAY = "display"
@@ -54,9 +55,10 @@ class FrameContext:
 def check_range(owner: str, name: str, value: float, lo: float, hi: float) -> None:
     """Raise MoodgradeError unless ``lo <= value <= hi`` (and finite)."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise MoodgradeError(f"{owner}.{name} must be a number, got {value!r}")
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise MoodgradeError(f"{owner}.{name} = {value} is outside the allowed range [{lo}, {hi}]")
+        raise MoodgradeError(f"{owner}.{name} must be a number, got {value!r:.60}")
+    if not (is_float32_finite(value) and lo <= value <= hi):
+        shown = value if isinstance(value, float) or abs(value) < 10 ** 12 else "a huge integer"
+        raise MoodgradeError(f"{owner}.{name} = {shown} is outside the allowed range [{lo}, {hi}]")
 
 
 class Op:

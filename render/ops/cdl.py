@@ -11,7 +11,6 @@ which is what OpenColorIO's ``CDLTransform`` computes in its ``CDL_ASC`` style.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
@@ -19,8 +18,11 @@ from xml.parsers import expat
 import numpy as np
 
 from render.errors import MoodgradeError
+from render.io.bounded_read import display_path, read_bytes_file
+from render.numbers import float32_array, float32_value, is_float32_finite
 
 REC709_LUMA = (0.2126, 0.7152, 0.0722)
+MAX_CDL_BYTES = 16 << 20      # a .ccc of thousands of corrections is a few MiB
 
 
 class CdlError(MoodgradeError):
@@ -28,9 +30,9 @@ class CdlError(MoodgradeError):
 
 
 def _triple(value, name: str) -> tuple[float, float, float]:
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if arr.size != 3 or not np.all(np.isfinite(arr)):
-        raise CdlError(f"CDL {name} must be three finite numbers, got {value!r}")
+    arr = float32_array(value, f"CDL {name}", CdlError).reshape(-1)
+    if arr.size != 3:
+        raise CdlError(f"CDL {name} must be three finite numbers, got {value!r:.80}")
     return tuple(float(v) for v in arr)
 
 
@@ -54,11 +56,8 @@ class CDL:
             raise CdlError(f"CDL slope must be >= 0, got {self.slope}")
         if min(self.power) <= 0:
             raise CdlError(f"CDL power must be > 0, got {self.power}")
-        try:
-            saturation = float(self.saturation)
-        except (TypeError, ValueError):
-            saturation = math.nan
-        if not math.isfinite(saturation) or saturation < 0:
+        saturation = float32_value(self.saturation, "CDL saturation", CdlError)
+        if saturation < 0:
             raise CdlError(f"CDL saturation must be a finite number >= 0, got {self.saturation!r}")
         object.__setattr__(self, "saturation", saturation)
 
@@ -89,13 +88,20 @@ class _Element:
     attrs: dict[str, str]
     line: int
     children: list[_Element] = field(default_factory=list)
-    text: str = ""
+    chunks: list[str] = field(default_factory=list)   # character data as expat hands it over
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
 
     def iter(self, tag: str):
-        if self.tag == tag:
-            yield self
-        for child in self.children:
-            yield from child.iter(tag)
+        """Elements named ``tag`` in document order, this one included (no recursion: any depth)."""
+        pending = [self]
+        while pending:
+            element = pending.pop()
+            if element.tag == tag:
+                yield element
+            pending.extend(reversed(element.children))
 
     def child(self, tag: str) -> _Element | None:
         return next((c for c in self.children if c.tag == tag), None)
@@ -106,9 +112,10 @@ def _parse_xml(path: Path, data: bytes) -> _Element:
     parser = expat.ParserCreate()
     root = _Element("", {}, 0)
     stack = [root]
+    where = display_path(path)
 
     def refuse(*_):
-        raise CdlError(f"{path}:{parser.CurrentLineNumber}: DTDs and entity declarations are not allowed")
+        raise CdlError(f"{where}:{parser.CurrentLineNumber}: DTDs and entity declarations are not allowed")
 
     def start(tag, attrs):
         element = _Element(tag.rsplit(":", 1)[-1], attrs, parser.CurrentLineNumber)  # drop any prefix
@@ -119,7 +126,7 @@ def _parse_xml(path: Path, data: bytes) -> _Element:
         stack.pop()
 
     def text(chunk):
-        stack[-1].text += chunk
+        stack[-1].chunks.append(chunk)    # joined once when read: appending to a str is quadratic
 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
@@ -129,23 +136,28 @@ def _parse_xml(path: Path, data: bytes) -> _Element:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as exc:
-        raise CdlError(f"{path}:{exc.lineno}: malformed XML: {expat.ErrorString(exc.code)}") from None
+        raise CdlError(f"{where}:{exc.lineno}: malformed XML: {expat.ErrorString(exc.code)}") from None
+    except (LookupError, ValueError) as exc:      # an encoding expat or Python does not know
+        raise CdlError(f"{where}:1: unusable XML encoding ({exc})") from None
     return root.children[0]
 
 
 def _values(parent: _Element, tag: str, count: int, path: Path) -> tuple[list[float], int]:
     """The ``count`` numbers in ``parent``'s child ``tag`` and its line, or a CdlError naming the line."""
     element = parent.child(tag)
+    where = display_path(path)
     if element is None:
-        raise CdlError(f"{path}:{parent.line}: {parent.tag} has no {tag}")
-    tokens = element.text.split()
+        raise CdlError(f"{where}:{parent.line}: {parent.tag:.60} has no {tag}")
+    text = element.text
+    tokens = text.split()
     try:
-        values = [float(t) for t in tokens]
+        values = [float(t) for t in tokens if len(t) <= 64]
     except ValueError:
         values = []
-    if len(values) != count or not all(map(math.isfinite, values)):
-        raise CdlError(f"{path}:{element.line}: {tag} needs {count} number{'s' * (count > 1)}, "
-                       f"got {element.text.strip()!r}")
+    if len(values) != count or len(tokens) != count or not all(map(is_float32_finite, values)):
+        beyond = " (beyond float32's range)" if len(values) == count == len(tokens) else ""
+        raise CdlError(f"{where}:{element.line}: {tag} needs {count} number{'s' * (count > 1)}, "
+                       f"got {text.strip()[:80]!r}{beyond}")
     return values, element.line
 
 
@@ -159,24 +171,22 @@ def read_cdl(path, id: str | None = None) -> CDL:
     slope or power, or an unknown id.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CdlError(f"{path}: cannot read CDL file: {exc.strerror or exc}") from None
+    where = display_path(path)
+    data = read_bytes_file(path, MAX_CDL_BYTES, "CDL file", CdlError)
     corrections = list(_parse_xml(path, data).iter("ColorCorrection"))
     if id is not None:
         known = [c.attrs.get("id", "") for c in corrections]
         corrections = [c for c in corrections if c.attrs.get("id") == id]
         if not corrections:
-            known_text = ", ".join(map(repr, known)) or "none"
-            raise CdlError(f"{path}:1: no ColorCorrection with id {id!r} (ids: {known_text})")
+            known_text = ", ".join(map(repr, known[:20])) + (", ..." if len(known) > 20 else "") or "none"
+            raise CdlError(f"{where}:1: no ColorCorrection with id {id!r:.80} (ids: {known_text})")
     if not corrections:
-        raise CdlError(f"{path}:1: no ColorCorrection element")
+        raise CdlError(f"{where}:1: no ColorCorrection element")
     correction = corrections[0]
     sop = correction.child("SOPNode")
     sat = correction.child("SatNode") or correction.child("SATNode")  # SATNode: ASC CDL 1.01 spelling
     if sop is None and sat is None:
-        raise CdlError(f"{path}:{correction.line}: ColorCorrection has neither SOPNode nor SatNode")
+        raise CdlError(f"{where}:{correction.line}: ColorCorrection has neither SOPNode nor SatNode")
     fields = {}  # CDL field -> (values, line)
     if sop is not None:
         fields = {name.lower(): _values(sop, name, 3, path) for name in ("Slope", "Offset", "Power")}
@@ -187,5 +197,5 @@ def read_cdl(path, id: str | None = None) -> CDL:
         try:
             CDL(**{name: value})
         except CdlError as exc:
-            raise CdlError(f"{path}:{line}: {exc}") from None
+            raise CdlError(f"{where}:{line}: {exc}") from None
     return CDL(**{name: value for name, (value, _line) in fields.items()})

@@ -32,6 +32,8 @@ import tomllib
 from pathlib import Path
 
 from render.errors import MoodgradeError
+from render.io.bounded_read import display_path, read_text_file
+from render.numbers import float32_value
 from render.ops.cdl import CDL, read_cdl
 from render.ops.colour import (Contrast, Curves, Exposure, HueRotate, LiftGammaGain, Saturation, SplitTone, Vibrance,
                                WhiteBalance)
@@ -46,18 +48,35 @@ OP_TYPES = {cls.name: cls for cls in (
     FilmGrain, Vignette, HighlightRolloff, Relight, Bloom, GaussianBlur, Unsharp, DepthOfField)}
 REGION_TYPES = {(Relight, "regions"): RelightRegion, (DepthOfField, "focus_regions"): Ellipse}
 FILE_TYPES = ("lut", "cdl")
+MAX_TOML_BYTES = 1 << 20        # a grade file or a preset: a few KiB in practice
+
+
+def parse_toml(text: str, origin: str, error: type[MoodgradeError] = MoodgradeError) -> dict:
+    """``text`` parsed as TOML; any failure (syntax, nesting too deep for the parser, integers of
+    more digits than Python converts) raises ``error`` with one line naming ``origin``.
+
+    Range: the TOML document as a dict.
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error(f"{origin}: not valid TOML ({exc})") from None
+    except RecursionError:
+        raise error(f"{origin}: not valid TOML (nested too deeply)") from None
+    except ValueError as exc:                     # e.g. an integer of more than 4300 digits
+        raise error(f"{origin}: not valid TOML ({str(exc).splitlines()[0][:120]})") from None
+
+
+def load_toml_file(path, what: str, error: type[MoodgradeError] = MoodgradeError) -> dict:
+    """The TOML document in the file ``path`` (a regular UTF-8 file of at most 1 MiB)."""
+    return parse_toml(read_text_file(path, MAX_TOML_BYTES, what, error), display_path(path), error)
 
 
 def load_grade_toml(path) -> tuple:
     """Read a grade file (TOML, ``[[op]]`` tables in order) -> tuple of ops."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise MoodgradeError(f"cannot read grade file {path}: {exc.strerror or exc}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MoodgradeError(f"{path}: not valid TOML: {exc}") from None
-    return grade_from_mapping(data, source=str(path), base_dir=path.parent)
+    data = load_toml_file(path, "grade file")
+    return grade_from_mapping(data, source=display_path(path), base_dir=path.parent)
 
 
 def grade_from_mapping(mapping, source: str = "grade", base_dir: Path | None = None) -> tuple:
@@ -77,8 +96,8 @@ def grade_from_mapping(mapping, source: str = "grade", base_dir: Path | None = N
     grade = []
     for index, table in enumerate(tables, start=1):
         where = f"{source}: op {index}"
-        if not isinstance(table, dict) or "type" not in table:
-            raise MoodgradeError(f"{where}: each [[op]] needs a 'type' (one of {', '.join(all_types())})")
+        if not isinstance(table, dict) or not isinstance(table.get("type"), str):
+            raise MoodgradeError(f"{where}: each [[op]] needs a 'type' string (one of {', '.join(all_types())})")
         grade.extend(op_from_table(table, f"{where} ({table['type']})", base_dir))
     return tuple(grade)
 
@@ -124,32 +143,33 @@ def _coerce(cls, key: str, value, default, where: str):
             raise MoodgradeError(f"{where} must be an array of tables (regions)")
         return tuple(build_op(region_cls, v, f"{where}[{i}]") for i, v in enumerate(value))
     if isinstance(default, bool) or isinstance(value, bool):
-        raise MoodgradeError(f"{where} must be a number, got {value!r}")
+        raise MoodgradeError(f"{where} must be a number, got {_short(value)}")
     if isinstance(default, int) and not isinstance(default, bool):
         if not isinstance(value, int):
-            raise MoodgradeError(f"{where} must be an integer, got {value!r}")
+            raise MoodgradeError(f"{where} must be an integer, got {_short(value)}")
         return value
     if isinstance(default, float):
-        if not isinstance(value, (int, float)):
-            raise MoodgradeError(f"{where} must be a number, got {value!r}")
-        return float(value)
+        return float32_value(value, where)
     if isinstance(default, tuple):
         if not isinstance(value, list):
-            raise MoodgradeError(f"{where} must be an array, got {value!r}")
+            raise MoodgradeError(f"{where} must be an array, got {_short(value)}")
         if default and isinstance(default[0], tuple):  # curves: [[x, y], ...]
             if not all(isinstance(p, list) and len(p) == 2 for p in value):
-                raise MoodgradeError(f"{where} must be an array of [x, y] pairs, got {value!r}")
+                raise MoodgradeError(f"{where} must be an array of [x, y] pairs, got {_short(value)}")
             return tuple((_number(p[0], where), _number(p[1], where)) for p in value)
         if len(value) != len(default):
-            raise MoodgradeError(f"{where} must hold {len(default)} numbers (r, g, b), got {value!r}")
+            raise MoodgradeError(f"{where} must hold {len(default)} numbers (r, g, b), got {_short(value)}")
         return tuple(_number(v, where) for v in value)
     return value
 
 
 def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MoodgradeError(f"{where} must hold numbers, got {value!r}")
-    return float(value)
+    return float32_value(value, where)
+
+
+def _short(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _resolve(path_value, where: str, base_dir: Path | None) -> Path:
@@ -193,11 +213,11 @@ def parse_assignment(text: str) -> tuple[str, str, object]:
     """``"exposure.exposure_ev=0.5"`` -> ("exposure", "exposure_ev", 0.5); values in TOML syntax."""
     op_key, sep, raw = text.partition("=")
     op, dot, key = op_key.strip().partition(".")
-    if not sep or not dot or not op or not key:
-        raise MoodgradeError(f"--op {text!r}: expected OP.KEY=VALUE, e.g. exposure.exposure_ev=0.5")
+    if not sep or not dot or not op or not key or not text.isprintable():
+        raise MoodgradeError(f"--op {_short(text)}: expected OP.KEY=VALUE on one line, e.g. exposure.exposure_ev=0.5")
     try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
+        value = parse_toml(f"v = {raw.strip()}", f"--op {_short(text)}")["v"]
+    except MoodgradeError:
         value = raw.strip()  # a bare word, e.g. interpolation=trilinear
     return op, key.strip(), value
 

@@ -14,7 +14,6 @@ Table values are not clamped: a LUT may produce values outside [0, 1].
 
 from __future__ import annotations
 
-import math
 import re
 from array import array
 from dataclasses import dataclass
@@ -23,11 +22,14 @@ from pathlib import Path
 import numpy as np
 
 from render.errors import MoodgradeError
+from render.io.bounded_read import display_path, read_bytes_file
+from render.numbers import float32_array, is_float32_finite
 
 INTERPOLATIONS = ("tetrahedral", "trilinear")
 MAX_3D_SIZE = 256
 MAX_1D_SIZE = 65536
 _CHUNK_PIXELS = 1 << 16
+MAX_CUBE_BYTES = 768 << 20    # a 256^3 table at up to 48 characters an entry
 
 
 class LutError(MoodgradeError):
@@ -35,9 +37,9 @@ class LutError(MoodgradeError):
 
 
 def _domain(value, name: str) -> tuple[float, float, float]:
-    arr = np.asarray(value, dtype=np.float64).reshape(-1)
-    if arr.size != 3 or not np.all(np.isfinite(arr)):
-        raise LutError(f"{name} must be three finite numbers, got {value!r}")
+    arr = float32_array(value, name, LutError).reshape(-1)
+    if arr.size != 3:
+        raise LutError(f"{name} must be three finite numbers, got {value!r:.80}")
     return tuple(float(v) for v in arr)
 
 
@@ -46,13 +48,16 @@ def _check_table_and_domain(lut, shape_ok: bool, shape_text: str) -> None:
         raise LutError(f"{type(lut).__name__} table must have shape {shape_text}, got {np.shape(lut.table)}")
     table = np.ascontiguousarray(lut.table, dtype=np.float32)
     if not np.all(np.isfinite(table)):
-        raise LutError(f"{type(lut).__name__} table holds NaN or infinite values")
+        raise LutError(f"{type(lut).__name__} table holds NaN or infinite values (or values beyond float32)")
     table.setflags(write=False)
     object.__setattr__(lut, "table", table)
     object.__setattr__(lut, "domain_min", _domain(lut.domain_min, "domain_min"))
     object.__setattr__(lut, "domain_max", _domain(lut.domain_max, "domain_max"))
-    if any(lo >= hi for lo, hi in zip(lut.domain_min, lut.domain_max)):
-        raise LutError(f"domain_min {lut.domain_min} must be below domain_max {lut.domain_max} in every channel")
+    # The kernels scale by (size - 1) / (max - min) in float32: the span must be positive and finite there.
+    span = np.float32(lut.domain_max) - np.float32(lut.domain_min)
+    if not np.all(np.isfinite(span) & (span > 0)):
+        raise LutError(f"domain_min {lut.domain_min} must be below domain_max {lut.domain_max} in every channel, "
+                       "by a span finite in float32")
 
 
 def _scaled_position(rgb: np.ndarray, domain_min, domain_max, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -190,9 +195,13 @@ _KEYWORD_ARITY = {"LUT_1D_SIZE": 1, "LUT_3D_SIZE": 1, "DOMAIN_MIN": 3, "DOMAIN_M
 
 def _numbers(tokens: list[str], count: int, what: str, path: Path, line_no: int) -> list[float]:
     """``count`` finite numbers from ``tokens``, or a LutError naming the file and line."""
-    values = [float(t) for t in tokens if _NUMBER.fullmatch(t)]
-    if len(tokens) != count or len(values) != count or not all(map(math.isfinite, values)):
-        raise LutError(f"{path}:{line_no}: {what} {count} number{'s' * (count > 1)}, got {' '.join(tokens)!r}")
+    values = [float(t) for t in tokens if len(t) <= 64 and _NUMBER.fullmatch(t)]
+    if len(tokens) != count or len(values) != count or not all(map(is_float32_finite, values)):
+        shown = " ".join(tokens)
+        shown = shown if len(shown) <= 80 else shown[:80] + "..."
+        beyond = " (beyond float32's range)" if len(values) == count == len(tokens) else ""
+        raise LutError(f"{display_path(path)}:{line_no}: {what} {count} number{'s' * (count > 1)}, "
+                       f"got {shown!r}{beyond}")
     return values
 
 
@@ -204,7 +213,7 @@ class _CubeHeader:
         self.values: dict[str, tuple[list[float], int]] = {}
 
     def where(self, line_no: int) -> str:
-        return f"{self.path}:{line_no}"
+        return f"{display_path(self.path)}:{line_no}"
 
     def take(self, keyword: str, args: list[str], line_no: int) -> None:
         if keyword not in _KEYWORD_ARITY:
@@ -216,7 +225,7 @@ class _CubeHeader:
             limit = MAX_3D_SIZE if keyword == "LUT_3D_SIZE" else MAX_1D_SIZE
             if numbers[0] != int(numbers[0]) or not 2 <= numbers[0] <= limit:
                 raise LutError(f"{self.where(line_no)}: {keyword} must be a whole number from 2 to {limit}, "
-                               f"got {args[0]}")
+                               f"got {args[0]:.40}")
         self.values[keyword] = (numbers, line_no)
 
     def size(self, keyword: str) -> int:
@@ -249,10 +258,8 @@ def read_cube(path) -> tuple[Lut1D | Lut3D, ...]:
     file and line for anything malformed.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")  # -sig: drop a BOM
-    except OSError as exc:
-        raise LutError(f"{path}: cannot read LUT file: {exc.strerror or exc}") from None
+    data = read_bytes_file(path, MAX_CUBE_BYTES, "LUT file", LutError)
+    text = data.decode("utf-8-sig", errors="replace")  # -sig: drop a BOM; comments may hold any bytes
     header = _CubeHeader(path)
     rows = array("f")  # flat float32 entries: compact even for a 256^3 table
     expected = 0

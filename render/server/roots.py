@@ -32,6 +32,10 @@ class Roots:
             raise ProtocolError("bad_request", "field 'path' must be a non-empty string")
         if "\0" in requested:
             raise ProtocolError("bad_request", "field 'path' contains a NUL character")
+        try:
+            os.fsencode(requested)
+        except UnicodeError:                # a lone surrogate (JSON "\ud800") names no file
+            raise ProtocolError("bad_request", "field 'path' is not a valid file name (unpaired surrogate)") from None
         if ".." in Path(requested).parts:
             raise ProtocolError("forbidden", "paths may not contain '..'")
         candidate = Path(requested)
@@ -39,7 +43,7 @@ class Roots:
             candidate = self.folders[0] / candidate
         try:
             real = candidate.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):
             raise ProtocolError("not_found", f"{requested}: no such file under the roots") from None
         if not any(real.is_relative_to(root) for root in self.folders):
             raise ProtocolError("forbidden", f"{requested}: outside the folders this server may open")

@@ -23,6 +23,7 @@ from dataclasses import field as dataclass_field
 from pathlib import Path
 
 from render.errors import MoodgradeError
+from render.ops.grade_file import parse_assignment
 from render.mood_grade import GradeOptions
 from render.server import protocol
 from render.server.frames import FrameCache, encode_frame, resize, scaled_size
@@ -316,6 +317,11 @@ class PreviewServer:
             ops = request["ops"] or []
             if not isinstance(ops, list) or len(ops) > 64 or not all(isinstance(a, str) and len(a) < 256 for a in ops):
                 raise ProtocolError("bad_request", "field 'ops' must be a list of OP.KEY=VALUE strings")
+            for assignment in ops:          # the syntax here; values are checked when the grade is built
+                try:
+                    parse_assignment(assignment)
+                except MoodgradeError as exc:
+                    raise ProtocolError("bad_request", str(exc)) from None
             changes["assignments"] = tuple(ops)
         for name in ("lut", "cdl", "grade_file"):           # files, confined to the roots like clips
             if name in request:
