@@ -8,6 +8,7 @@ Modules, bottom up:
 - :mod:`render.farm.plan`: plan a job (``moodgrade farm plan``);
 - :mod:`render.farm.chunk_render`: render one chunk (``moodgrade render-chunk``);
 - :mod:`render.farm.join`: join the chunks without re-encoding (``moodgrade join``);
+- :mod:`render.farm.ray_cluster`: reach Ray (token, address check, a local instance on loopback);
 - :mod:`render.farm.ray_driver`: run a whole job on Ray (``moodgrade farm render``).
 
 Ray is optional (the ``farm`` extra) and imported only by the driver.
