@@ -46,13 +46,16 @@ def _chunk_reporter(reporter: Reporter):
     return show
 
 
-def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params):
-    """Plan (or reopen) the job for the command's options: the one analysis pass happens here."""
+def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params,
+          on_ray: bool = False):
+    """Plan (or reopen) the job for the command's options: the one analysis pass happens here
+    (``on_ray``: as Ray tasks)."""
     options = grade_options(params)
     settings = encode_settings(**params)
     with reporter.task("planning", total=0):
         return plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
-                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
+                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress,
+                        on_ray=on_ray)
 
 
 @cli.group()
@@ -87,7 +90,8 @@ def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_d
     reporter = make_reporter(quiet, log_json)
     # Ray is reached (and the address checked) before anything is analysed or written.
     with ray_session(address, workers, ray_token_file):
-        job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params)
+        job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params,
+                    on_ray=True)
         with reporter.task(f"farm ({len(job.chunks)} chunks)", total=job.frame_count):
             result = run_farm(job, workers=workers, threads=threads, max_attempts=max_attempts,
                               overwrite=overwrite, on_progress=reporter.progress,

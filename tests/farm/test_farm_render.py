@@ -45,7 +45,7 @@ def test_mood_graded_farm_render_is_bit_identical_to_moodgrade_grade(ray_local, 
     options = GradeOptions(preset="vivid", mood="happy", backend="numpy", cache_dir=str(tmp_path / "cache"),
                            assignments=("film_grain.amount=0.4", "film_grain.seed=3"))
     single = grade_video(farm_clip, tmp_path / "single.mkv", options, LOSSLESS)
-    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options, chunks=4)
+    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options, chunks=4, on_ray=True, analysis_range_s=0)
     assert job.manifest["analysis"]["frames"] == 80 and job.manifest["soundtrack"] is not None
     result = run_farm(job)
     assert (result.join.audio, single.render.audio) == ("encoded", "encoded")
