@@ -159,6 +159,8 @@ def picture_features(src, start: int, stop: int, sample_fps: float, pool: Thread
     worker thread for the faces (see :class:`_FaceWork`). ``progress(done, stop - start)``
     is called per frame of the range."""
     video = src.info.video
+    if not 0 <= start < stop <= video.frame_count:
+        raise ValueError(f"frames {start}-{stop}: not a range of the {video.frame_count} frames")
     frame_rate = float(video.frame_rate)
     detector = CutDetector(frame_rate)
     visual = VisualAffect()

@@ -28,6 +28,7 @@ from pathlib import Path
 from render.errors import MoodgradeError
 
 CONNECT_TIMEOUT_S = 5.0
+RAY_TASK_RETRIES = 2            # re-runs by Ray of a task whose worker process died
 TOKEN_ENV = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 _AUTH_MODE_ENV = "RAY_AUTH_MODE"
 # Ray 2.60 takes the machine's network address for the node unless this is 0 when ray is
@@ -106,12 +107,16 @@ def check_cluster(address: str) -> str:
         socket.create_connection((host.strip("[]"), int(port)), timeout=CONNECT_TIMEOUT_S).close()
     except OSError as exc:
         raise MoodgradeError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
-    from ray._raylet import GcsClient
-
+    try:
+        from ray._raylet import GcsClient
+    except ImportError:        # another Ray than the one this probe was written for: ray.init will tell
+        return address
     try:
         with _stderr_silenced():          # Ray's C++ client logs every refused try on stderr
             GcsClient(address=address, cluster_id=None).internal_kv_get(b"moodgrade-probe", None,
                                                                         timeout=CONNECT_TIMEOUT_S)
+    except (TypeError, AttributeError):   # the probe's API changed: ray.init will tell
+        return address
     except ray.exceptions.AuthenticationError:
         state = "incorrect" if os.environ.get(_AUTH_MODE_ENV) == "token" else "missing"
         raise MoodgradeError(f"the Ray cluster at {address} refused the connection: authentication "
@@ -132,11 +137,11 @@ def ray_session(address: str | None = None, workers: int | None = None,
     :func:`check_cluster`. A process that already runs Ray keeps its connection.
     ``token_file``: see :func:`use_token`. Raises MoodgradeError when Ray cannot start or be reached.
     """
-    use_token(token_file)
     ray = import_ray()
     if ray.is_initialized():
         yield ray
         return
+    use_token(token_file)
     if address is not None:
         address = check_cluster(address)
     try:

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from render.errors import MoodgradeError
 from render.farm.chunk_render import ChunkResult, render_chunk
 from render.farm.job_dir import FarmJob
-from render.farm.ray_cluster import ray_session
+from render.farm.ray_cluster import RAY_TASK_RETRIES, ray_session
 from render.farm.join import JoinResult, join_chunks
 from render.io.source import AudioClip
 from render.pipeline import Progress, progress_at
 
-RAY_TASK_RETRIES = 2            # re-runs by Ray when a worker process dies
 _POLL_S = 0.25
 _REPORT_INTERVAL_S = 0.25
 

@@ -4,10 +4,10 @@ the single-machine analysis exactly: every array, every cut, every face."""
 import dataclasses
 from fractions import Fraction
 
+import cv2
 import numpy as np
 import pytest
 import skimage.data
-import cv2
 
 from render.emotion.analyze import analyze_file, measure_file
 from render.emotion.timeline import MoodTimeline
@@ -131,3 +131,13 @@ def test_analysis_ranges_join_chunks_to_the_minimum_length():
     assert analysis_ranges(spans, Fraction(24), 0) == [(s.start, s.stop) for s in spans]
     assert analysis_ranges(spans, Fraction(24), 3) == [(0, 72), (72, 144), (144, 216), (216, 240)]
     assert analysis_ranges(spans, Fraction(24), 100) == [(0, 240)]
+
+
+def test_a_failing_analysis_task_is_one_line_naming_the_file(ray_local, tmp_path):
+    from render.errors import MediaError
+
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(MediaError, match="notes.mp4") as caught:
+        ray_measure([(0, 10)])(bad, 4.0)
+    assert "\n" not in str(caught.value)
