@@ -11,9 +11,9 @@ Three steps, so that one machine and a render farm run the same code:
    frames its scores look back to are measured first as context, so a range's
    results are exactly those of one pass over the whole clip; ranges merge by
    concatenation (:func:`merge_pictures`). Only a few floats per frame and the
-   faces' boxes and 64x64 crops are kept. Faces are detected in a worker
-   thread while decoding goes on, the decoding thread helping when the worker
-   falls behind, so both cores work. The decode only measures
+   faces' boxes and expressions are kept. Faces are detected, and their
+   expressions read, in a worker thread while decoding goes on, the decoding
+   thread helping when the worker falls behind, so both cores work. The decode only measures
    (``open_source``'s ``measure_only``: no in-loop deblocking, conversions on
    the calling thread). Frames with a display rotation are turned upright for
    the faces, and face boxes are given in the upright (displayed) frame.
@@ -22,8 +22,8 @@ Three steps, so that one machine and a render farm run the same code:
    beside the picture (by the worker thread, before its first face, on one
    machine; as a task of its own on a farm).
 3. **Decide and fuse** (:func:`timeline_of`), once, over the whole clip's
-   measurements: cuts (:meth:`CutDetector.decide`), face tracking and
-   expressions, shot summaries, fusion.
+   measurements: cuts (:meth:`CutDetector.decide`), face tracks and their
+   weights, shot summaries, fusion.
 
 :func:`measure_file` does steps 1 and 2 on this machine, over the whole clip;
 ``render.farm.analysis`` does them as Ray tasks over ranges, with the same
@@ -42,7 +42,8 @@ from threadpoolctl import threadpool_limits
 
 from render import __version__
 from render.emotion.audio_affect import audio_features
-from render.emotion.faces import SampleFaces, detect_samples, faces_from_detections, inference_providers
+from render.emotion.faces import (SampleFaces, detect_samples, faces_from_detections, inference_providers,
+                                  read_expressions)
 from render.emotion.fusion import fuse
 from render.emotion.labels import EMOTIONS
 from render.emotion.overrides import apply_overrides, read_overrides
@@ -103,8 +104,14 @@ def _face_summary(faces: dict[int, list], frame_shape: dict[int, tuple[int, int]
 
 
 
+def _faces_of(sample: tuple[int, np.ndarray]) -> list[SampleFaces]:
+    """One sampled frame's faces, detected and their expressions read."""
+    return [read_expressions(found) for found in detect_samples([sample])]
+
+
 class _FaceWork:
-    """Face detection of the sampled frames, shared by a worker thread and the decoding thread.
+    """Face detection (and expressions) of the sampled frames, shared by a worker thread and
+    the decoding thread.
 
     Each sample goes to the worker; when :data:`FACE_QUEUE_SAMPLES` already wait
     for it, the decoding thread detects the sample itself, and at the end it
@@ -125,24 +132,25 @@ class _FaceWork:
     def add(self, sample: tuple[int, np.ndarray]) -> None:
         self._collect_finished()
         if len(self._queued) < FACE_QUEUE_SAMPLES:
-            self._queued.append((sample, self._pool.submit(detect_samples, [sample])))
+            self._queued.append((sample, self._pool.submit(_faces_of, sample)))
         else:
-            self._found.extend(detect_samples([sample]))
+            self._found.extend(_faces_of(sample))
 
     def finish(self) -> list:
         """Every sample's detections, in clip order."""
         while self._queued:
             sample, future = self._queued.pop()            # the newest first: least likely started
-            self._found.extend(detect_samples([sample]) if future.cancel() else future.result())
+            self._found.extend(_faces_of(sample) if future.cancel() else future.result())
         return sorted(self._found, key=lambda detected: detected.frame_index)
 
 
 @dataclass
 class PictureFeatures:
     """What decoding frames ``start <= i < stop`` measures, compact (about 80 bytes a frame
-    plus the faces found): the cut detector's scores, the picture statistics (float32,
-    frames x len(visual_affect.FEATURES), see :meth:`VisualAffect.table`) and the face
-    detections of the sampled frames (those whose index is a multiple of the sampling step)."""
+    plus about 100 a face): the cut detector's scores, the picture statistics (float32,
+    frames x len(visual_affect.FEATURES), see :meth:`VisualAffect.table`) and the faces of
+    the sampled frames (those whose index is a multiple of the sampling step), detected and
+    their expressions read (:func:`read_expressions`)."""
 
     start: int
     stop: int
@@ -272,7 +280,7 @@ def measure_sound(path: Path) -> Measurements:
 
 def timeline_of(measured: Measurements, path: Path, key: str, settings: dict) -> MoodTimeline:
     """Decide and fuse, once per file: the mood timeline from the whole file's measurements (cuts,
-    faces tracked and read, shot summaries, fusion). ``key``: the file's content hash;
+    faces tracked and weighed, shot summaries, fusion). ``key``: the file's content hash;
     ``settings``: the analysis settings recorded in the timeline."""
     info, time_s, picture = measured.info, measured.time_s, measured.picture
     has_video, has_audio = picture is not None, measured.sound is not None

@@ -5,8 +5,8 @@ joined into ranges of at least ``min_range_s``: each range decodes from its
 keyframe and re-measures the two seconds its cut scores look back to, so very
 short ranges waste work), and one task measures the whole soundtrack at the
 same time. The driver merges the ranges' compact measurements (a few floats a
-frame, boxes and crops of faces) and decides once: cuts, face tracks and
-expressions, fusion (:func:`render.emotion.analyze.timeline_of`). The result
+frame, boxes and expressions of faces) and decides once: cuts, face tracks,
+fusion (:func:`render.emotion.analyze.timeline_of`). The result
 is the timeline that :func:`render.emotion.analyze.analyze_file` gives on one
 machine, array for array.
 """
