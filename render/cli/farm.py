@@ -46,13 +46,16 @@ def _chunk_reporter(reporter: Reporter):
     return show
 
 
-def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params):
-    """Plan (or reopen) the job for the command's options: the one analysis pass happens here."""
+def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params,
+          on_ray: bool = False):
+    """Plan (or reopen) the job for the command's options: the one analysis pass happens here
+    (``on_ray``: as Ray tasks)."""
     options = grade_options(params)
     settings = encode_settings(**params)
     with reporter.task("planning", total=0):
         return plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
-                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress)
+                        chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress,
+                        on_ray=on_ray)
 
 
 @cli.group()
@@ -63,7 +66,10 @@ def farm() -> None:
 @farm.command("render")
 @_job_options
 @click.option("--address", default=None,
-              help="Ray cluster to use: 'auto' or HOST:PORT [default: start a local Ray instance].")
+              help="Ray cluster to use: 'auto' or HOST:PORT [default: start a local Ray instance on 127.0.0.1].")
+@click.option("--ray-token-file", type=click.Path(dir_okay=False), default=None,
+              help="File holding the cluster's token (`ray get-auth-token` on the head node) "
+                   "[default: RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN].")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Chunks rendered at once [default: as many as the cluster's CPUs or GPUs allow].")
 @click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True,
@@ -72,20 +78,24 @@ def farm() -> None:
               help="Times a failing chunk is submitted before the job fails.")
 @click.option("--keep-job-dir", is_flag=True, help="Keep the job directory after the output is written.")
 @reporter_options
-def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, address, workers,
-                threads, max_attempts, keep_job_dir, quiet, log_json, **params) -> None:
+def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, address, ray_token_file,
+                workers, threads, max_attempts, keep_job_dir, quiet, log_json, **params) -> None:
     """Grade IN into OUT on Ray: split at keyframes, render chunks in parallel, join without re-encoding.
 
     Rerunning the same command resumes an interrupted job: finished chunks are kept.
     """
-    from render.farm.ray_driver import import_ray, run_farm
+    from render.farm.ray_cluster import ray_session
+    from render.farm.ray_driver import run_farm
 
-    import_ray()
     reporter = make_reporter(quiet, log_json)
-    job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params)
-    with reporter.task(f"farm ({len(job.chunks)} chunks)", total=job.frame_count):
-        result = run_farm(job, address=address, workers=workers, threads=threads, max_attempts=max_attempts,
-                          overwrite=overwrite, on_progress=reporter.progress, on_chunk=_chunk_reporter(reporter))
+    # Ray is reached (and the address checked) before anything is analysed or written.
+    with ray_session(address, workers, ray_token_file):
+        job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params,
+                    on_ray=True)
+        with reporter.task(f"farm ({len(job.chunks)} chunks)", total=job.frame_count):
+            result = run_farm(job, workers=workers, threads=threads, max_attempts=max_attempts,
+                              overwrite=overwrite, on_progress=reporter.progress,
+                              on_chunk=_chunk_reporter(reporter))
     if not keep_job_dir:
         remove_job(job)
     _report_join(reporter, result.join, f"; {result.chunks_rendered} chunks rendered, "

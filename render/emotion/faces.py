@@ -8,9 +8,10 @@ probabilities over :data:`render.emotion.labels.EMOTIONS`.
 
 It is two steps that long clips take apart: :func:`detect_samples` (the costly
 part, per sample, so it can run on chunks of samples while the decoder goes on;
-it keeps only boxes and 64x64 aligned crops, not frames) and
+it keeps only boxes and 64x64 aligned crops, not frames; :func:`read_expressions`
+may read the crops' expressions there too, per sample) and
 :func:`faces_from_detections` (tracking over the whole clip, weights, and the
-expressions of the faces kept).
+expressions of the faces kept, read now unless they were read per sample).
 """
 
 from __future__ import annotations
@@ -57,12 +58,15 @@ class FaceResult:
 
 @dataclass(frozen=True)
 class SampleFaces:
-    """What detection found in one sampled frame: its faces and their aligned 64x64 grey crops."""
+    """What detection found in one sampled frame: its faces and their aligned 64x64 grey crops,
+    or instead of the crops their expression probabilities (faces x 7, EMOTIONS order) once
+    :func:`read_expressions` has read them."""
 
     frame_index: int
     frame_shape: tuple[int, ...]
     detections: list[Detection]
     crops: list[np.ndarray]
+    probs: np.ndarray | None = None
 
 
 @dataclass
@@ -161,6 +165,17 @@ def detect_samples(samples: Sequence[tuple[int, np.ndarray]]) -> list[SampleFace
             for (index, _), frame, found in zip(samples, frames, _detect(frames))]
 
 
+def read_expressions(sample: SampleFaces) -> SampleFaces:
+    """The sample with its faces' expressions read (one batch: its own faces) and its crops dropped.
+
+    A face's probabilities depend only on its crop, so reading them per sample, wherever
+    that runs, gives what :func:`faces_from_detections` would read over the whole clip."""
+    if sample.probs is not None:
+        return sample
+    probs = classify_expressions(np.stack(sample.crops)) if sample.crops else np.zeros((0, 7), np.float32)
+    return SampleFaces(sample.frame_index, sample.frame_shape, sample.detections, [], probs)
+
+
 def faces_from_detections(sampled: Sequence[SampleFaces]) -> dict[int, list[FaceResult]]:
     """Track the detections of a clip's samples (in clip order), drop faces seen only once (when
     there is more than one sample), weigh them and read their expressions; see analyze_faces."""
@@ -171,9 +186,12 @@ def faces_from_detections(sampled: Sequence[SampleFaces]) -> dict[int, list[Face
     kept = [(t, position, d) for t in tracks for position, d in t.sightings]
     if not kept:
         return results
-    crop_of = {id(d): crop for s in sampled for d, crop in zip(s.detections, s.crops)}
-    crops = np.stack([crop_of[id(d)] for _, _, d in kept])
-    probabilities = classify_expressions(crops)
+    if all(s.probs is not None for s in sampled):
+        probs_of = {id(d): p for s in sampled for d, p in zip(s.detections, s.probs)}
+        probabilities = [probs_of[id(d)] for _, _, d in kept]
+    else:
+        crop_of = {id(d): crop for s in sampled for d, crop in zip(s.detections, s.crops)}
+        probabilities = classify_expressions(np.stack([crop_of[id(d)] for _, _, d in kept]))
     steadiness = {t.track_id: _steadiness(t, len(sampled)) for t in tracks}
     for (track, position, d), probs in zip(kept, probabilities):
         sample = sampled[position]

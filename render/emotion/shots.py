@@ -9,8 +9,12 @@ hue (circular), saturation and value, averaged over the three channels, on a
 :class:`CutDetector` is fed every frame in order (one pass, constant memory per
 frame) and records difference series: to the previous frame (lag 1), to the
 frame before it (lag 2) and to the frames ``gradual_lags_s`` earlier (lags K:
-half a second for quick dissolves, two seconds for slow ones).
-:func:`CutDetector.cuts` then decides, offline:
+half a second for quick dissolves, two seconds for slow ones). These series
+(:class:`CutScores`, a few floats per frame) can be measured in pieces: a
+detector fed from :meth:`CutDetector.context_frames` frames before a piece
+gives that piece's series exactly as one pass over the whole clip would, and
+the pieces' series concatenate. :meth:`CutDetector.decide` then decides, offline,
+over the whole clip's series:
 
 * hard cuts: a lag-1 peak above an adaptive threshold, the local running
   median plus ``hard_mad_k`` robust deviations (MAD) of the lag-1 series, and
@@ -33,7 +37,7 @@ half a second for quick dissolves, two seconds for slow ones).
 A cut is reported as the index of the first frame of the new shot.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -107,6 +111,33 @@ def _running_median_mad(x: np.ndarray, half_width: int, block: int = 8192) -> tu
     return median, mad
 
 
+@dataclass(frozen=True)
+class CutScores:
+    """The detector's per-frame series over a run of frames, all float64 and as long as the run:
+    content difference to 1, 2 and each gradual lag K frames earlier (0..255; the first frames
+    of a clip compare with what there is), and the mean HSV value (0..255)."""
+
+    d1: np.ndarray
+    d2: np.ndarray
+    value: np.ndarray
+    dk: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.d1.size)
+
+    def tail(self, start: int) -> "CutScores":
+        """The series from frame ``start`` of the run on (context frames dropped)."""
+        return CutScores(self.d1[start:], self.d2[start:], self.value[start:],
+                         {k: v[start:] for k, v in self.dk.items()})
+
+    @staticmethod
+    def concatenate(parts: "list[CutScores]") -> "CutScores":
+        """The series of consecutive runs, one after the other (at least one part)."""
+        return CutScores(np.concatenate([p.d1 for p in parts]), np.concatenate([p.d2 for p in parts]),
+                         np.concatenate([p.value for p in parts]),
+                         {k: np.concatenate([p.dk[k] for p in parts]) for k in parts[0].dk})
+
+
 class CutDetector:
     """Collects frame differences in one pass; :meth:`cuts` finds the shot boundaries."""
 
@@ -139,18 +170,34 @@ class CutDetector:
     def frame_count(self) -> int:
         return len(self._d1)
 
+    @property
+    def context_frames(self) -> int:
+        """Frames to push before a piece of a clip so that the piece's scores come out as in one
+        pass over the whole clip (the frames its lags look back to)."""
+        return self.lags[-1]
+
+    def scores(self) -> CutScores:
+        """The series of the frames pushed so far."""
+        return CutScores(np.asarray(self._d1, np.float64), np.asarray(self._d2, np.float64),
+                         np.asarray(self._value, np.float64),
+                         {k: np.asarray(v, np.float64) for k, v in self._dk.items()})
+
     def cuts(self) -> list[int]:
-        """Indices of the first frame of every shot but the first, ascending."""
+        """Indices of the first frame of every shot but the first among the frames pushed, ascending."""
+        return self.decide(self.scores())
+
+    def decide(self, scores: CutScores) -> list[int]:
+        """Indices of the first frame of every shot but the first, ascending, for a whole
+        clip's ``scores`` (measured with this detector's frame rate and settings)."""
         s = self.settings
-        n = self.frame_count
+        n = len(scores)
         if n < 3:
             return []
-        d1 = np.asarray(self._d1)
-        d2 = np.asarray(self._d2)
-        dark = np.asarray(self._value) < s.dark_value_max
+        d1, d2 = scores.d1, scores.d2
+        dark = scores.value < s.dark_value_max
         hard = self._hard_cuts(d1, d2)
         hard_positions = [i for i, _ in hard]
-        gradual = [c for k in self.lags for c in self._gradual_cuts(d1, np.asarray(self._dk[k]), k, hard_positions)]
+        gradual = [c for k in self.lags for c in self._gradual_cuts(d1, scores.dk[k], k, hard_positions)]
         candidates = self._merge_across_black(hard, gradual, dark)
         return self._enforce_min_length(candidates)
 

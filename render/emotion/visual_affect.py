@@ -63,17 +63,27 @@ class VisualAffect:
         self._rows.append((float(mean[0]), float(sd[0]), _colourfulness(mean, sd),
                            cv2.mean(hsv)[1] / 255.0, (red - blue) / 255.0, motion))
 
+    def table(self) -> np.ndarray:
+        """The raw statistics so far, float32 (frames, len(FEATURES)), columns as in :data:`FEATURES`
+        (motion still to the previous frame pushed, whatever the shot)."""
+        return np.asarray(self._rows, np.float32).reshape(-1, len(FEATURES))
+
     def features(self, cuts: list[int]) -> dict[str, np.ndarray]:
         """Per-frame arrays (float32, one entry per frame) named as in :data:`FEATURES`."""
-        table = np.asarray(self._rows, np.float32).reshape(-1, len(FEATURES))
-        out = {name: table[:, k].copy() for k, name in enumerate(FEATURES)}
-        motion = out["motion"]
-        for start in [0, *cuts]:
-            if start + 1 < motion.size and start + 1 not in cuts:
-                motion[start] = motion[start + 1]
-            elif start < motion.size:
-                motion[start] = 0.0
-        return out
+        return visual_features(self.table(), cuts)
+
+
+def visual_features(table: np.ndarray, cuts: list[int]) -> dict[str, np.ndarray]:
+    """Per-frame arrays (float32) named as in :data:`FEATURES` from a clip's :meth:`VisualAffect.table`
+    (tables of consecutive pieces concatenate) and its cuts: motion across a cut is no motion."""
+    out = {name: table[:, k].copy() for k, name in enumerate(FEATURES)}
+    motion = out["motion"]
+    for start in [0, *cuts]:
+        if start + 1 < motion.size and start + 1 not in cuts:
+            motion[start] = motion[start + 1]
+        elif start < motion.size:
+            motion[start] = 0.0
+    return out
 
 
 def cut_rate_per_min(cuts: list[int], frame_count: int, frame_rate: float, window_s: float = 5.0) -> np.ndarray:

@@ -12,6 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from render.errors import MediaError
+from render.farm.analysis import DEFAULT_RANGE_SECONDS, analysis_ranges, ray_measure
 from render.farm.chunks import plan_chunks
 from render.farm.grade_plan import plan_grade
 from render.farm.job_dir import FarmJob, create_job, find_job, job_request
@@ -31,12 +32,16 @@ def plan_job(input_path: str | os.PathLike, output_path: str | os.PathLike,
              settings: EncodeSettings = EncodeSettings(), options: GradeOptions = GradeOptions(), *,
              job_dir: str | os.PathLike | None = None, chunks: int | None = None,
              chunk_seconds: float | None = None, overwrite: bool = False,
-             on_analysis: Callable[[int, int | None], None] | None = None) -> FarmJob:
+             on_analysis: Callable[[int, int | None], None] | None = None,
+             on_ray: bool = False, analysis_range_s: float = DEFAULT_RANGE_SECONDS) -> FarmJob:
     """The job that grades ``input_path`` into ``output_path`` with ``options``, in chunks cut at keyframes.
 
     ``job_dir`` defaults to :func:`default_job_dir`. ``on_analysis(done, expected)``
-    follows the mood analysis when it runs. Raises MoodgradeError on bad input or
-    options, an unusable output path, or a job directory that holds another job.
+    follows the mood analysis when it runs. ``on_ray``: the analysis runs as tasks on the
+    Ray instance this process is connected to, over the chunks joined into ranges of at
+    least ``analysis_range_s`` seconds (see :mod:`render.farm.analysis`); otherwise here.
+    Raises MoodgradeError on bad input or options, an unusable output path, or a job
+    directory that holds another job.
     """
     out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
     if not out.suffix:
@@ -56,7 +61,8 @@ def plan_job(input_path: str | os.PathLike, output_path: str | os.PathLike,
     job = find_job(directory, request)
     if job is not None:
         return job
-    grade = plan_grade(input_path, options, settings, has_audio, on_analysis)
+    measure = ray_measure(analysis_ranges(spans, Fraction(video.frame_rate), analysis_range_s)) if on_ray else None
+    grade = plan_grade(input_path, options, settings, has_audio, on_analysis, measure)
     return create_job(directory, request, recipe=grade.recipe, spans=spans, timeline=grade.timeline,
                       soundtrack=grade.soundtrack,
                       video={"frame_count": video.frame_count, "frame_rate": str(video.frame_rate),

@@ -12,8 +12,7 @@ counts as an attempt in the manifest.
 """
 
 import dataclasses
-import logging
-import socket
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,13 +20,12 @@ from dataclasses import dataclass
 from render.errors import MoodgradeError
 from render.farm.chunk_render import ChunkResult, render_chunk
 from render.farm.job_dir import FarmJob
+from render.farm.ray_cluster import RAY_TASK_RETRIES, ray_session
 from render.farm.join import JoinResult, join_chunks
 from render.job import AudioProcess
 from render.pipeline import Progress, progress_at
 
-RAY_TASK_RETRIES = 2            # re-runs by Ray when a worker process dies
 _POLL_S = 0.25
-_CONNECT_TIMEOUT_S = 5.0
 _REPORT_INTERVAL_S = 0.25
 
 
@@ -51,24 +49,17 @@ class FarmResult:
     seconds: float
 
 
-def import_ray():
-    """The ray module, or a one-line MoodgradeError saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise MoodgradeError("the render farm needs Ray: pip install 'moodgrade[farm]'") from None
-    return ray
-
-
 def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = None,
-             threads: int = 1, max_attempts: int = 3, overwrite: bool = False,
+             token_file: str | os.PathLike | None = None, threads: int = 1, max_attempts: int = 3,
+             overwrite: bool = False,
              audio: AudioProcess | None = None,
              on_progress: Callable[[Progress], None] | None = None,
              on_chunk: Callable[[ChunkEvent], None] | None = None) -> FarmResult:
     """Render every missing chunk of ``job`` on Ray, then join them into the job's output.
 
     ``address``: None starts a local Ray instance (unless this process already runs one);
-    "auto" or "HOST:PORT" joins a cluster. ``workers``: chunks rendered at once (None: as
+    "auto" or "HOST:PORT" joins a cluster (see :func:`render.farm.ray_cluster.ray_session`;
+    ``token_file`` holds the cluster's token). ``workers``: chunks rendered at once (None: as
     many as the cluster's CPUs, or GPUs when it has any, allow). ``threads``: frames graded
     at once inside a chunk. ``max_attempts``: submissions per chunk before the job fails.
     ``audio`` replaces the job's own sound processing at the join. Raises MoodgradeError when a chunk keeps failing.
@@ -83,42 +74,10 @@ def run_farm(job: FarmJob, *, address: str | None = None, workers: int | None = 
             emit(ChunkEvent(chunk["index"], "skipped", frames, frames, chunk["attempts"]))
     todo = job.missing()
     if todo:
-        ray = import_ray()
-        own_instance = not ray.is_initialized()
-        if own_instance:
-            _init_ray(ray, address, workers)
-        try:
+        with ray_session(address, workers, token_file) as ray:
             _render(ray, job, todo, workers, threads, max_attempts, on_progress, emit)
-        finally:
-            if own_instance:
-                ray.shutdown()
     result = join_chunks(job.dir, overwrite=overwrite, audio=audio)
     return FarmResult(result, len(todo), len(job.chunks) - len(todo), time.monotonic() - started)
-
-
-def _check_reachable(address: str) -> None:
-    """Fail fast, in one line, when HOST:PORT does not answer (Ray itself would wait for minutes)."""
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise MoodgradeError(f"Ray address {address!r}: give 'auto' or HOST:PORT")
-    try:
-        socket.create_connection((host, int(port)), timeout=_CONNECT_TIMEOUT_S).close()
-    except OSError as exc:
-        raise MoodgradeError(f"cannot reach the Ray cluster at {address} ({exc.strerror or exc})") from None
-
-
-def _init_ray(ray, address: str | None, workers: int | None) -> None:
-    if address not in (None, "auto"):
-        _check_reachable(address)
-    try:
-        if address is None:
-            ray.init(address="local", num_cpus=workers, include_dashboard=False,
-                     logging_level=logging.ERROR, log_to_driver=False)
-        else:
-            ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False)
-    except (ConnectionError, ValueError, RuntimeError) as exc:
-        where = "a local Ray instance" if address is None else f"the Ray cluster at {address}"
-        raise MoodgradeError(f"cannot start or reach {where} ({str(exc).splitlines()[0]})") from None
 
 
 class _ProgressBoard:

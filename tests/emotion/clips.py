@@ -79,10 +79,11 @@ def tone(seconds: float, *, sample_rate: int = 48000, freq_hz: float = 440.0, le
 
 
 def write_clip(path: Path, frames: np.ndarray | None, *, fps: int = FPS, audio: np.ndarray | None = None,
-               sample_rate: int = 48000) -> Path:
+               sample_rate: int = 48000, gop: int | None = None) -> Path:
     """Write ``frames`` (N,H,W,3 uint8) as H.264 and ``audio`` (channels, n float32) as AAC/PCM.
 
-    ``frames=None`` writes an audio-only file (AAC in .m4a, PCM in .wav).
+    ``frames=None`` writes an audio-only file (AAC in .m4a, PCM in .wav). ``gop``: a
+    keyframe every ``gop`` frames exactly (None: where the encoder likes).
     """
     path = Path(path)
     with av.open(str(path), "w") as out:
@@ -92,6 +93,8 @@ def write_clip(path: Path, frames: np.ndarray | None, *, fps: int = FPS, audio: 
             vstream.width, vstream.height = frames.shape[2], frames.shape[1]
             vstream.pix_fmt = "yuv420p"
             vstream.options = {"crf": "18", "preset": "ultrafast"}
+            if gop is not None:
+                vstream.options = dict(vstream.options, **{"x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0"})
         if audio is not None:
             codec = "pcm_s16le" if path.suffix == ".wav" else "aac"
             layout = "stereo" if audio.shape[0] == 2 else "mono"

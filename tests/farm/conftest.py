@@ -1,7 +1,5 @@
 """Farm fixtures: one local Ray instance shared by the session, and farm test clips."""
 
-import logging
-
 import pytest
 
 from render.io.sink import EncodeSettings
@@ -11,12 +9,13 @@ LOSSLESS = EncodeSettings(codec="ffv1", pix_fmt="bgr0")
 
 @pytest.fixture(scope="session")
 def ray_local():
-    """A local two-CPU Ray instance for the whole session (started once, shut down at the end)."""
-    ray = pytest.importorskip("ray")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR,
-             log_to_driver=False)
-    yield ray
-    ray.shutdown()
+    """A local two-CPU Ray instance for the whole session (started once, on loopback, as
+    ``farm render`` starts one; shut down at the end)."""
+    pytest.importorskip("ray")
+    from render.farm.ray_cluster import ray_session
+
+    with ray_session(workers=2) as ray:
+        yield ray
 
 
 @pytest.fixture(scope="session")

@@ -159,7 +159,7 @@ def test_changed_input_stops_a_chunk(make_clip, tmp_path):
 
 
 def test_missing_ray_is_one_clear_line(monkeypatch):
-    from render.farm.ray_driver import import_ray
+    from render.farm.ray_cluster import import_ray
 
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(MoodgradeError, match=r"needs Ray: pip install 'moodgrade\[farm\]'"):

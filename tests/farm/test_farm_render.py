@@ -45,7 +45,7 @@ def test_mood_graded_farm_render_is_bit_identical_to_moodgrade_grade(ray_local, 
     options = GradeOptions(preset="vivid", mood="happy", backend="numpy", cache_dir=str(tmp_path / "cache"),
                            assignments=("film_grain.amount=0.4", "film_grain.seed=3"))
     single = grade_video(farm_clip, tmp_path / "single.mkv", options, LOSSLESS)
-    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options, chunks=4)
+    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options, chunks=4, on_ray=True, analysis_range_s=0)
     assert job.manifest["analysis"]["frames"] == 80 and job.manifest["soundtrack"] is not None
     result = run_farm(job)
     assert (result.join.audio, single.render.audio) == ("encoded", "encoded")
@@ -122,11 +122,13 @@ def test_a_chunk_that_keeps_failing_fails_the_job_after_bounded_attempts(ray_loc
 
 def test_processed_soundtrack_is_muxed_once_at_the_join(ray_local, farm_clip, tmp_path):
     """The join's audio hook: the track, streamed through it once, encoded beside the copied video."""
+    from render.io.audio_file import encode_audio_file
+
     calls = []
 
-    def halve(track):
+    def halve(track, encoding, path):
         calls.append(track.channels)
-        return (block * 0.5 for block in track.read())
+        encode_audio_file(path, (block * 0.5 for block in track.read()), encoding)
 
     settings = EncodeSettings(codec="ffv1", pix_fmt="bgr0", audio="flac")
     job = plan_job(farm_clip, tmp_path / "farm.mkv", settings, chunks=3)
