@@ -69,14 +69,18 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
 
 
 def open_sink(source: Source, out: Path, settings: EncodeSettings, audio: AudioProcess | None = None, *,
-              whole: bool = True, video_template=None) -> tuple[MediaSink, str]:
+              whole: bool = True, video_template=None, audio_file: Path | None = None) -> tuple[MediaSink, str]:
     """The sink for ``source``'s render into ``out`` and what happens to its sound: "none" (no
     track, dropped, or only part of the clip rendered), "copied", or "encoded" (``audio``
     applied, or re-encoded as ``settings.audio`` asks). An encoded soundtrack is made whole
-    first, into a file of its own beside ``out``, which the sink muxes and then removes."""
+    first, into a file of its own beside ``out``, which the sink muxes and then removes;
+    ``audio_file``: one made already (the farm's), muxed and kept."""
     video = source.info.video
     if source.info.audio is None or settings.audio == "none" or not whole:
         return MediaSink(out, video, settings, video_template=video_template), "none"
+    if audio_file is not None:
+        return MediaSink(out, video, settings, audio_file=audio_file, keep_audio_file=True,
+                         video_template=video_template), "encoded"
     if audio is None and settings.audio == "copy":
         sink = MediaSink(out, video, settings, audio_template=source.audio_stream,
                          audio_packets=source.audio_packets(), video_template=video_template)

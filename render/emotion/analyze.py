@@ -210,7 +210,7 @@ def merge_pictures(parts: list[PictureFeatures]) -> PictureFeatures:
 def frame_times(src) -> np.ndarray:
     """When each frame of the open Source ``src`` is shown, seconds from the first (float64,
     one per frame), from its index alone: nothing is decoded."""
-    return np.array([src.time_s(i) for i in range(src.info.video.frame_count)], np.float64)
+    return src.frame_times_s()
 
 
 def sound_features(src, time_s: np.ndarray | None) -> tuple[np.ndarray, dict[str, np.ndarray] | None]:

@@ -6,6 +6,7 @@ Layout::
     JOBDIR/manifest.json        schema moodgrade.farm-job/1 (see docs/farm.md)
     JOBDIR/recipe.pickle        the GradeRecipe every worker grades with
     JOBDIR/timeline.json        the mood timeline, when the analysis ran
+    JOBDIR/soundtrack.mka       the mood-shaped soundtrack, encoded, when a preset shapes it
     JOBDIR/chunks/0000.mp4 ...  one file per chunk, same container as the output
 
 Chunk files are written under a temporary name and renamed when complete, and
@@ -37,6 +38,7 @@ SCHEMA = "moodgrade.farm-job/1"
 MANIFEST = "manifest.json"
 RECIPE = "recipe.pickle"
 TIMELINE = "timeline.json"
+SOUNDTRACK = "soundtrack.mka"
 CHUNK_DIR = "chunks"
 _LOCK = "manifest.lock"
 STATES = ("pending", "running", "done", "failed")
@@ -89,6 +91,11 @@ class FarmJob:
         if hashlib.sha256(data).hexdigest() != self.manifest["recipe"]["sha256"]:
             raise MoodgradeError(f"{self.dir / RECIPE}: does not match the manifest (the job directory was altered)")
         return pickle.loads(data)
+
+    @property
+    def soundtrack_path(self) -> Path:
+        """Where the job's mood-shaped soundtrack is encoded (by its own task), for the join."""
+        return self.dir / SOUNDTRACK
 
     def chunk_path(self, index: int) -> Path:
         return self.dir / CHUNK_DIR / f"{index:04d}{self.output_path.suffix}"
@@ -186,6 +193,13 @@ def update_chunk(job_dir: str | os.PathLike, index: int, **fields) -> FarmJob:
     """Set fields of chunk ``index``'s entry under the manifest lock; returns the updated job."""
     with _locked(job_dir) as manifest:
         manifest["chunks"][index].update(fields)
+    return load_job(job_dir)
+
+
+def update_soundtrack(job_dir: str | os.PathLike, **fields) -> FarmJob:
+    """Set fields of the manifest's soundtrack entry under the manifest lock."""
+    with _locked(job_dir) as manifest:
+        manifest["soundtrack"].update(fields)
     return load_job(job_dir)
 
 

@@ -5,8 +5,10 @@ chunk's first decoding timestamps lie before its first presentation
 timestamp and can collide with the end of the chunk before. The join keeps
 every presentation timestamp as rendered (the source's) and gives the joined
 stream fresh decoding timestamps that increase strictly across chunk joins
-(:func:`decode_timestamps`). The soundtrack is taken from the source once: copied,
-or decoded, optionally transformed by ``audio``, and encoded.
+(:func:`decode_timestamps`). The soundtrack is copied from the source, or, when the
+job's preset shapes it, copied from the job's soundtrack file (made by its own task
+beside the chunks, or here when no task made it: render.farm.soundtrack_task), or
+transformed by an ``audio`` function given to the join and encoded.
 """
 
 import bisect
@@ -21,8 +23,8 @@ import av
 
 from render.audio.soundtrack import SoundtrackResult
 from render.errors import MediaError, MoodgradeError
-from render.farm.grade_plan import soundtrack_hook
 from render.farm.job_dir import FarmJob, load_job
+from render.farm.soundtrack_task import render_soundtrack
 from render.io.output_path import check_output_path
 from render.io.source import open_source
 from render.job import AudioProcess, open_sink
@@ -76,13 +78,15 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
                              f"(run 'moodgrade render-chunk {job.dir} N' for each)")
     job.check_input()
     out = check_output_path(job.output_path, inputs=(job.input_path,), overwrite=overwrite)
-    measured: list[SoundtrackResult] = []
-    audio = audio or soundtrack_hook(job, on_result=measured.append)
+    # The job's own soundtrack: made by its task beside the chunks, or here if none did.
+    soundtrack = render_soundtrack(job.dir) if audio is None else None
+    audio_file = job.soundtrack_path if soundtrack is not None else None
     pts = _chunk_pts(job)
     dts = iter(decode_timestamps(pts))
     started = time.monotonic()
     with open_source(job.input_path) as source, av.open(str(job.chunk_path(0))) as first:
-        sink, audio_mode = open_sink(source, out, job.settings, audio, video_template=first.streams.video[0])
+        sink, audio_mode = open_sink(source, out, job.settings, audio, video_template=first.streams.video[0],
+                                     audio_file=audio_file)
         try:
             written = 0
             for chunk in job.chunks:
@@ -100,8 +104,7 @@ def join_chunks(job_dir: str | os.PathLike, *, overwrite: bool = False,
             sink.abort()
             raise
     video = source.info.video
-    return JoinResult(out, written, written / float(video.frame_rate), audio_mode,
-                      measured[0] if measured else None)
+    return JoinResult(out, written, written / float(video.frame_rate), audio_mode, soundtrack)
 
 
 def _chunk_pts(job: FarmJob) -> list[int]:

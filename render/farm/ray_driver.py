@@ -22,6 +22,7 @@ from render.farm.chunk_render import ChunkResult, render_chunk
 from render.farm.job_dir import FarmJob
 from render.farm.ray_cluster import RAY_TASK_RETRIES, ray_session
 from render.farm.join import JoinResult, join_chunks
+from render.farm.soundtrack_task import render_soundtrack
 from render.job import AudioProcess
 from render.pipeline import Progress, progress_at
 
@@ -115,6 +116,12 @@ def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, 
                                            max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
     board = ray.remote(_ProgressBoard).options(num_cpus=0).remote()
     job_dir = str(job.dir.resolve())
+    # The soundtrack, as a task of its own beside the chunks (its failure is left to the join,
+    # which makes the soundtrack itself when no file is there, and reports what goes wrong).
+    sound = None
+    if job.manifest.get("soundtrack") and not job.soundtrack_path.exists():
+        sound = ray.remote(render_soundtrack).options(num_cpus=1, max_retries=RAY_TASK_RETRIES,
+                                                      retry_exceptions=False).remote(job_dir)
     limit = workers or len(todo)
     queue = list(todo)
     submissions = {i: 0 for i in todo}
@@ -151,8 +158,10 @@ def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, 
             if on_progress:
                 done = sum(finished.values()) + sum(partial.values())
                 on_progress(_overall(done, done_before, job.frame_count, time.monotonic() - started))
+        if sound is not None:
+            ray.wait([sound])
     except BaseException:
-        for ref in running:
+        for ref in [*running, *([sound] if sound is not None else [])]:
             ray.cancel(ref, force=True)
         raise
 

@@ -68,18 +68,21 @@ class MediaSink:
 
     With ``video_template`` (a PyAV stream) the video arrives already encoded instead: call
     :meth:`write_packet` with packets of that stream (joining chunks without re-encoding).
+    Audio: packets of ``audio_template`` from ``audio_packets``, or those of the audio-only
+    file ``audio_file``, which the sink removes when done unless ``keep_audio_file``.
     """
 
     def __init__(self, path: str | os.PathLike, video: VideoInfo, settings: EncodeSettings,
                  *, audio_template=None, audio_packets: Iterable | None = None, audio_file: Path | None = None,
-                 video_template=None):
+                 keep_audio_file: bool = False, video_template=None):
         if settings.codec not in VIDEO_CODECS:
             raise MediaError(f"unknown video codec {settings.codec!r}; choose one of {', '.join(VIDEO_CODECS)}")
         self.path = Path(path)
         self._temp = output_path.temporary_path(self.path)
         self._video_info = video
         self._settings = settings
-        self._audio_file, self._audio_container = audio_file, None
+        self._audio_file = None if keep_audio_file else audio_file    # removed when done
+        self._audio_container = None
         if audio_file is not None:
             self._audio_container = open_container(audio_file)
             audio_template = self._audio_container.streams.audio[0]

@@ -7,7 +7,7 @@ to the keyframe before it and decodes forward, and returns exactly what a
 sequential decode yields at position ``n``.
 """
 
-import bisect
+from array import array
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -217,8 +217,8 @@ class Source:
             self._conversion_threads = 1 if measure_only else 0
             if self._video_stream is None and self._audio_stream is None:
                 raise MediaError(f"{shown}: has neither a video nor an audio stream")
-            self._pts: list[int] = []          # presentation timestamps, sorted
-            self._keyframes: list[int] = []    # frame indices of keyframes, sorted
+            self._pts = np.zeros(0, np.int64)        # presentation timestamps, sorted
+            self._keyframes = np.zeros(0, np.int64)  # frame indices of keyframes, sorted
             if self._video_stream is not None:
                 self._build_index()
             self.info = self._probe()
@@ -238,7 +238,7 @@ class Source:
     # ----------------------------------------------------------------- index
     def _build_index(self) -> None:
         stream = self._video_stream
-        pts_and_key: list[tuple[int, bool]] = []
+        pts, keys = array("q"), array("b")      # 9 bytes a frame while demuxing
         try:
             for packet in self._container.demux(stream):
                 if packet.size == 0:
@@ -246,20 +246,21 @@ class Source:
                 if packet.pts is None:
                     raise MediaError(f"{self.path}: video packets carry no timestamps; remux it first "
                                      "(e.g. ffmpeg -i IN -c copy OUT.mkv)")
-                pts_and_key.append((packet.pts, packet.is_keyframe))
+                pts.append(packet.pts)
+                keys.append(packet.is_keyframe)
         except av.FFmpegError as exc:
             raise MediaError(f"{self.path}: damaged or truncated ({_av_message(exc)})") from None
         promised = stream.frames
-        if promised and len(pts_and_key) < promised:
+        if promised and len(pts) < promised:
             raise MediaError(f"{self.path}: truncated: the header lists {promised} video frames, "
-                             f"only {len(pts_and_key)} are present")
-        if not pts_and_key:
+                             f"only {len(pts)} are present")
+        if not pts:
             raise MediaError(f"{self.path}: the video stream has no frames")
-        pts_and_key.sort()
-        self._pts = [p for p, _ in pts_and_key]
-        self._keyframes = [i for i, (_, key) in enumerate(pts_and_key) if key]
-        if not self._keyframes or self._keyframes[0] != 0:
-            self._keyframes.insert(0, 0)
+        pts_array, keys_array = np.frombuffer(pts, np.int64), np.frombuffer(keys, np.int8)
+        order = np.lexsort((keys_array, pts_array))
+        self._pts = pts_array[order]                                   # int64, sorted
+        keyframes = np.flatnonzero(keys_array[order])
+        self._keyframes = keyframes if keyframes.size and keyframes[0] == 0 else np.concatenate(([0], keyframes))
         self._container.seek(0)
 
     def _probe(self) -> SourceInfo:
@@ -307,7 +308,7 @@ class Source:
         if len(self._pts) > 1:
             # The last frame lasts as long as the typical frame before it.
             last_duration = int(np.median(steps))
-            duration = float((self._pts[-1] - self._pts[0] + last_duration) * tb)
+            duration = float(int(self._pts[-1] - self._pts[0] + last_duration) * tb)
         else:
             duration = float(1 / rate)
         colour = ColourTags(primaries=int(first.color_primaries), transfer=int(first.color_trc),
@@ -348,14 +349,20 @@ class Source:
 
     def time_s(self, index: int) -> float:
         """When frame ``index`` is shown, in seconds from the first frame."""
-        return float((self._pts[index] - self._pts[0]) * self.info.video.time_base)
+        return float(int(self._pts[index] - self._pts[0]) * self.info.video.time_base)
+
+    def frame_times_s(self) -> np.ndarray:
+        """:meth:`time_s` of every frame, float64 (frame_count,), from the index alone (the
+        same values, rounded once from the exact ratio, while ticks stay under 2**53)."""
+        tb = self.info.video.time_base
+        return ((self._pts - self._pts[0]) * tb.numerator).astype(np.float64) / float(tb.denominator)
 
     def _video_frame(self, index: int, frame: av.VideoFrame, size) -> VideoFrame:
         return VideoFrame(index=index, pts=frame.pts, time_s=self.time_s(index), rgb=self.to_rgb(frame, size),
                           transfer=self.info.video.colour.grading_transfer())
 
     def _frame_index(self, pts: int) -> int:
-        i = bisect.bisect_left(self._pts, pts)
+        i = int(np.searchsorted(self._pts, pts))
         if i == len(self._pts) or self._pts[i] != pts:
             raise MediaError(f"{self.path}: decoder produced a frame (pts {pts}) that is not in the index")
         return i
@@ -383,7 +390,7 @@ class Source:
         if start >= stop:
             return
         self._cursor = None
-        seek = None if start == 0 else self._pts[self._keyframe_before(start)]
+        seek = None if start == 0 else int(self._pts[self._keyframe_before(start)])
         expected = start
         for index, frame in self._decode_from(seek):
             if index < expected:
@@ -407,10 +414,10 @@ class Source:
     @property
     def keyframes(self) -> list[int]:
         """Frame indices (presentation order) where decoding can start: keyframes, 0 first."""
-        return list(self._keyframes)
+        return self._keyframes.tolist()
 
     def _keyframe_before(self, n: int) -> int:
-        return self._keyframes[bisect.bisect_right(self._keyframes, n) - 1]
+        return int(self._keyframes[np.searchsorted(self._keyframes, n, side="right") - 1])
 
     def frame(self, n: int, size: tuple[int, int] | None = None) -> VideoFrame:
         """Exactly frame ``n`` (0-based, presentation order)."""
@@ -424,9 +431,9 @@ class Source:
             if found is not None:
                 return self._video_frame(n, found, size)
         # Seek to the keyframe before n; with open GOPs that may not be enough, so step back.
-        k = bisect.bisect_right(self._keyframes, n) - 1
+        k = int(np.searchsorted(self._keyframes, n, side="right")) - 1
         while k >= 0:
-            seek_pts = self._pts[self._keyframes[k]]
+            seek_pts = int(self._pts[self._keyframes[k]])
             self._cursor = self._decode_from(seek_pts if self._keyframes[k] > 0 else None)
             self._cursor_index = -1
             found = self._advance_cursor(n)

@@ -49,6 +49,7 @@ def test_mood_graded_farm_render_is_bit_identical_to_moodgrade_grade(ray_local, 
     assert job.manifest["analysis"]["frames"] == 80 and job.manifest["soundtrack"] is not None
     result = run_farm(job)
     assert (result.join.audio, single.render.audio) == ("encoded", "encoded")
+    assert job.soundtrack_path.exists() and result.join.soundtrack == single.soundtrack     # made by its task
     assert_same_render(tmp_path / "farm.mkv", tmp_path / "single.mkv", frame_rate=25)
     graded, source = frames_and_times(tmp_path / "farm.mkv")[0], frames_and_times(farm_clip)[0]
     assert not np.array_equal(graded[7], source[7])
