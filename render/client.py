@@ -115,7 +115,8 @@ class PreviewClient:
             yield header, decode_payload(header, payload)
 
     def timeline(self) -> dict:
-        """The clip's mood timeline document (``moodgrade.timeline/1``)."""
+        """The clip's mood timeline document (``moodgrade.timeline/2``: columns packed, read
+        them with ``render.emotion.timeline.MoodTimeline.from_dict``)."""
         return self.request({"op": "timeline"})[0]["timeline"]
 
     def set(self, **settings) -> dict:

@@ -17,7 +17,7 @@ def _shot_lines(timeline) -> list[str]:
 
 @cli.command()
 @click.argument("input_path", metavar="IN", type=click.Path())
-@click.option("--json", "json_path", type=click.Path(), help="Write the timeline as JSON (moodgrade.timeline/1).")
+@click.option("--json", "json_path", type=click.Path(), help="Write the timeline as JSON (moodgrade.timeline/2).")
 @click.option("--csv", "csv_path", type=click.Path(), help="Write the timeline as CSV, one row per frame.")
 @click.option("--plot", "plot_path", type=click.Path(), help="Draw emotions, valence/arousal and cuts into a PNG.")
 @click.option("--override", "override_path", type=click.Path(),

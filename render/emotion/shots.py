@@ -37,6 +37,7 @@ over the whole clip's series:
 A cut is reported as the index of the first frame of the new shot.
 """
 
+from array import array
 from dataclasses import dataclass, field
 
 import cv2
@@ -148,10 +149,8 @@ class CutDetector:
         self.settings = settings
         self.lags = sorted({max(2, round(lag_s * self.frame_rate)) for lag_s in settings.gradual_lags_s})
         self._recent: list[np.ndarray] = []       # the last max(lags) HSV frames
-        self._d1: list[float] = []
-        self._d2: list[float] = []
-        self._dk: dict[int, list[float]] = {k: [] for k in self.lags}
-        self._value: list[float] = []
+        self._d1, self._d2, self._value = array("d"), array("d"), array("d")   # 8 bytes a frame each
+        self._dk: dict[int, array] = {k: array("d") for k in self.lags}
 
     def push(self, hsv: np.ndarray) -> None:
         """Add the next frame (uint8 HSV from :func:`rgb_to_hsv`, same size for every frame)."""

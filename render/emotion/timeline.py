@@ -1,9 +1,9 @@
 """The mood timeline: per-frame mood of a clip, its JSON/CSV files and its sidecar cache.
 
-JSON schema ``moodgrade.timeline/1`` (columnar: one list per field, one entry
-per frame; described in ``docs/mood-model.md``)::
+JSON schema ``moodgrade.timeline/2`` (columnar, one packed column per field;
+described in ``docs/mood-model.md``)::
 
-    {"schema": "moodgrade.timeline/1",
+    {"schema": "moodgrade.timeline/2",
      "source": {"path", "size_bytes", "content_hash", "duration_s", "width", "height", ...},
      "analysis": {"settings_version", "sample_fps", ...},
      "frame_rate": "24000/1001",           # of the frames below (nominal 25 for audio-only files)
@@ -11,9 +11,15 @@ per frame; described in ``docs/mood-model.md``)::
      "cuts": [first frame of each shot after the first],
      "shots": [{"start", "end", <mean visual features>}],
      "overrides": [{"start_s", "end_s", "emotion", "intensity"}],
-     "frames": {"time_s": [...], "shot": [...], "probs": {"angry": [...], ...},
-                "valence": [...], "arousal": [...], "confidence": [...],
-                "faces": [...], "face_box": [[x0, y0, x1, y1] or null, ...], "overridden": [...]}}
+     "frames": {"frame_count": n, "time_s": COLUMN, "shot": COLUMN, "probs": COLUMN (n x 7,
+                EMOTIONS order), "valence", "arousal", "confidence", "faces": COLUMN,
+                "face_box": COLUMN (n x 4, NaN rows where no face), "overridden": COLUMN}}
+
+where a COLUMN is ``{"dtype": "<f4", "shape": [n] or [n, k], "zlib_base64": "..."}``:
+the array's little-endian bytes, zlib-compressed, base64. The values are stored
+exactly as analysed (a timeline read back grades exactly as the fresh one), and a
+two-hour programme's timeline takes a few MB and loads in a fraction of a second.
+``moodgrade.timeline/1`` (one JSON list per column, rounded to 4 decimals) is still read.
 
 ``faces`` is the face count of the nearest sampled frame of the same shot,
 ``face_box`` that frame's main face (largest weight) in 0..1 frame units.
@@ -22,6 +28,7 @@ The sidecar cache is keyed by :func:`content_hash` of the input and a hash of
 the analysis settings; it lives in a cache folder (never beside the input).
 """
 
+import base64
 import contextlib
 import csv
 import hashlib
@@ -29,6 +36,7 @@ import json
 import os
 import re
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -40,7 +48,13 @@ from render.errors import MediaError, MoodgradeError
 from render.io.bounded_read import display_path, open_regular_file, read_text_file
 from render.numbers import FLOAT32_MAX, float32_array
 
-SCHEMA = "moodgrade.timeline/1"
+SCHEMA = "moodgrade.timeline/2"
+LIST_SCHEMA = "moodgrade.timeline/1"        # columns as JSON lists; read, and the CSV files' schema
+MAX_FRAMES = 10_000_000                     # 4.6 days at 25 fps
+# column -> (dtype, width): width 0 for one number a frame
+_PACKED = {"time_s": ("<f8", 0), "shot": ("<i4", 0), "probs": ("<f4", len(EMOTIONS)), "valence": ("<f4", 0),
+           "arousal": ("<f4", 0), "confidence": ("<f4", 0), "faces": ("<i4", 0), "face_box": ("<f4", 4),
+           "overridden": ("|u1", 0)}
 FULL_HASH_MAX_BYTES = 64 << 20
 _HASH_BLOCK_BYTES = 1 << 20
 _HASH_BLOCKS = 64
@@ -97,12 +111,8 @@ class MoodTimeline:
     # --- JSON -----------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
-        """The JSON document (schema :data:`SCHEMA`), values rounded to 4 decimals."""
-
-        def column(values: np.ndarray) -> list:
-            return np.round(values.astype(np.float64), 4).tolist()
-
-        boxes = [None if np.isnan(b).any() else np.round(b.astype(np.float64), 4).tolist() for b in self.face_box]
+        """The JSON document (schema :data:`SCHEMA`), every value as analysed."""
+        columns = {name: getattr(self, name) for name in _PACKED}
         return {
             "schema": SCHEMA,
             "source": self.source,
@@ -112,43 +122,31 @@ class MoodTimeline:
             "cuts": list(self.cuts),
             "shots": self.shots,
             "overrides": self.overrides,
-            "frames": {
-                "time_s": np.round(self.time_s, 6).tolist(),
-                "shot": self.shot.tolist(),
-                "probs": {name: column(self.probs[:, k]) for k, name in enumerate(EMOTIONS)},
-                "valence": column(self.valence),
-                "arousal": column(self.arousal),
-                "confidence": column(self.confidence),
-                "faces": self.faces.tolist(),
-                "face_box": boxes,
-                "overridden": self.overridden.tolist(),
-            },
+            "frames": {"frame_count": self.frame_count,
+                       **{name: _pack(values, _PACKED[name][0]) for name, values in columns.items()}},
         }
 
     @classmethod
     def from_dict(cls, doc: dict, origin: str = "timeline") -> "MoodTimeline":
-        """Rebuild from :meth:`to_dict` output; a wrong schema or field raises MoodgradeError naming ``origin``.
+        """Rebuild from :meth:`to_dict` output (or a ``moodgrade.timeline/1`` document); a wrong
+        schema or field raises MoodgradeError naming ``origin``.
 
         Every column is checked: one entry per frame (at least one frame), numbers finite in
         float32 and within their range (probabilities and confidence 0..1, valence and
         arousal -1..1, times non-decreasing), cuts increasing inside the clip.
         """
-        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
-            found = doc.get("schema") if isinstance(doc, dict) else None
-            raise MoodgradeError(f"{origin}: not a {SCHEMA} document (schema: {found!r:.60})")
+        schema = doc.get("schema") if isinstance(doc, dict) else None
+        if schema not in (SCHEMA, LIST_SCHEMA):
+            raise MoodgradeError(f"{origin}: not a {SCHEMA} document (schema: {schema!r:.60})")
         frames = doc.get("frames")
-        if not isinstance(frames, dict) or not isinstance(frames.get("probs"), dict):
-            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (no frames table with probs)")
-        boxes = frames.get("face_box")
-        if isinstance(boxes, list):
-            boxes = [[np.nan] * 4 if b is None else b for b in boxes]
-        columns = {name: frames.get(name) for name in _COLUMNS if name != "probs"}
-        columns.update(face_box=boxes, probs={e: frames["probs"].get(e) for e in EMOTIONS})
+        if not isinstance(frames, dict):
+            raise MoodgradeError(f"{origin}: malformed {schema} document (no frames table)")
+        columns = _unpacked(frames, origin) if schema == SCHEMA else _listed(frames, origin)
         timeline = _validated(origin, doc.get("frame_rate"), columns, doc.get("cuts"), doc.get("present"))
         for key, kind in (("source", dict), ("analysis", dict), ("shots", list), ("overrides", list)):
             value = doc.get(key, kind())
             if not isinstance(value, kind):
-                raise MoodgradeError(f"{origin}: malformed {SCHEMA} document ({key} must be a {kind.__name__})")
+                raise MoodgradeError(f"{origin}: malformed {schema} document ({key} must be a {kind.__name__})")
             setattr(timeline, key, value)
         return timeline
 
@@ -184,7 +182,7 @@ class MoodTimeline:
         """One row per frame (:data:`CSV_COLUMNS`) after a ``# schema=... frame_rate=... present=...`` line."""
         present = ",".join(k for k, v in self.present.items() if v) or "none"
         with _atomic_writer(Path(path)) as out:
-            out.write(f"# schema={SCHEMA} frame_rate={self.frame_rate} present={present}\n")
+            out.write(f"# schema={LIST_SCHEMA} frame_rate={self.frame_rate} present={present}\n")
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(self.CSV_COLUMNS)
             for i in range(self.frame_count):
@@ -199,13 +197,13 @@ class MoodTimeline:
         """Read :meth:`write_csv` output (cuts come back from the shot column); errors name file and line."""
         shown = display_path(path)
         lines = read_text_file(path, MAX_TIMELINE_BYTES, "timeline file").splitlines()
-        if not lines or not lines[0].startswith(f"# schema={SCHEMA} "):
-            raise MoodgradeError(f"{shown}:1: not a {SCHEMA} CSV file")
+        if not lines or not lines[0].startswith(f"# schema={LIST_SCHEMA} "):
+            raise MoodgradeError(f"{shown}:1: not a {LIST_SCHEMA} CSV file")
         meta = dict(part.split("=", 1) for part in lines[0][2:].split() if "=" in part)
         try:
             rows = list(csv.reader(lines[1:]))
         except csv.Error as exc:
-            raise MoodgradeError(f"{shown}: not a {SCHEMA} CSV file ({exc})") from None
+            raise MoodgradeError(f"{shown}: not a {LIST_SCHEMA} CSV file ({exc})") from None
         if not rows or tuple(rows[0]) != cls.CSV_COLUMNS:
             raise MoodgradeError(f"{shown}:2: expected the header {','.join(cls.CSV_COLUMNS)}")
         table = []
@@ -276,6 +274,53 @@ def _box_array(values, what: str) -> np.ndarray:
     return wide
 
 
+def _pack(values: np.ndarray, dtype: str) -> dict:
+    array = np.ascontiguousarray(values, dtype)
+    return {"dtype": dtype, "shape": list(array.shape),
+            "zlib_base64": base64.b64encode(zlib.compress(array.tobytes(), 6)).decode("ascii")}
+
+
+def _unpacked(frames: dict, origin: str) -> dict:
+    """The columns of a packed ``frames`` table as arrays (checked against :data:`_PACKED`)."""
+    n = frames.get("frame_count")
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 < n <= MAX_FRAMES:
+        raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (frames.frame_count must be 1..{MAX_FRAMES})")
+    columns = {}
+    for name, (dtype, width) in _PACKED.items():
+        entry = frames.get(name)
+        shape = [n, width] if width else [n]
+        if not isinstance(entry, dict) or entry.get("dtype") != dtype or entry.get("shape") != shape \
+                or not isinstance(entry.get("zlib_base64"), str):
+            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (frames.{name} must be a "
+                                 f"{dtype} column of shape {shape})")
+        size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        try:
+            inflater = zlib.decompressobj()
+            raw = inflater.decompress(base64.b64decode(entry["zlib_base64"], validate=True), size + 1)
+        except (ValueError, zlib.error):
+            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (frames.{name} is not zlib and "
+                                 "base64)") from None
+        if len(raw) != size or not inflater.eof:
+            raise MoodgradeError(f"{origin}: malformed {SCHEMA} document (frames.{name} holds the wrong "
+                                 "number of bytes)")
+        columns[name] = np.frombuffer(raw, dtype).reshape(shape)
+    probs = columns["probs"]
+    columns["probs"] = {e: probs[:, k] for k, e in enumerate(EMOTIONS)}
+    return columns
+
+
+def _listed(frames: dict, origin: str) -> dict:
+    """The columns of a ``moodgrade.timeline/1`` frames table (JSON lists)."""
+    if not isinstance(frames.get("probs"), dict):
+        raise MoodgradeError(f"{origin}: malformed {LIST_SCHEMA} document (no frames table with probs)")
+    boxes = frames.get("face_box")
+    if isinstance(boxes, list):
+        boxes = [[np.nan] * 4 if b is None else b for b in boxes]
+    columns = {name: frames.get(name) for name in _COLUMNS if name != "probs"}
+    columns.update(face_box=boxes, probs={e: frames["probs"].get(e) for e in EMOTIONS})
+    return columns
+
+
 def _validated(origin: str, frame_rate, columns: dict, cuts, present) -> MoodTimeline:
     """The timeline of checked ``columns`` (lists or arrays, one entry per frame)."""
     where = f"{origin}: malformed {SCHEMA} document:"
@@ -294,8 +339,12 @@ def _validated(origin: str, frame_rate, columns: dict, cuts, present) -> MoodTim
             raise MoodgradeError(f"{where} frames.{name} must hold whole numbers")
         ints[name] = values.astype(np.int32)
     overridden = columns["overridden"]
-    if not isinstance(overridden, (list, np.ndarray)) or len(overridden) != n or not all(
-            isinstance(v, (bool, np.bool_)) or v in (0, 1) for v in overridden):
+    if isinstance(overridden, np.ndarray):
+        valid = overridden.shape == (n,) and bool(np.isin(overridden, (0, 1)).all())
+    else:
+        valid = isinstance(overridden, list) and len(overridden) == n and all(
+            isinstance(v, bool) or v in (0, 1) for v in overridden)
+    if not valid:
         raise MoodgradeError(f"{where} frames.overridden must hold one true/false per frame")
     if not isinstance(cuts, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in cuts) \
             or any(not 0 < c < n for c in cuts) or any(b <= a for a, b in zip(cuts, cuts[1:])):

@@ -19,6 +19,8 @@ uint8 RGB, values taken as display-encoded 0..1:
 within ``window_s`` either side of each frame.
 """
 
+from array import array
+
 import cv2
 import numpy as np
 
@@ -49,7 +51,7 @@ class VisualAffect:
     """Accumulates the per-frame statistics in one pass; :meth:`features` returns them."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[float, ...]] = []
+        self._rows = array("f")          # len(FEATURES) float32 a frame, one after the other
         self._previous_luma: np.ndarray | None = None
 
     def push(self, small_rgb: np.ndarray, hsv: np.ndarray) -> None:
@@ -60,13 +62,13 @@ class VisualAffect:
         motion = 0.0 if self._previous_luma is None else cv2.mean(cv2.absdiff(luma, self._previous_luma))[0]
         self._previous_luma = luma
         red, _, blue, _ = cv2.mean(small_rgb)
-        self._rows.append((float(mean[0]), float(sd[0]), _colourfulness(mean, sd),
+        self._rows.extend((float(mean[0]), float(sd[0]), _colourfulness(mean, sd),
                            cv2.mean(hsv)[1] / 255.0, (red - blue) / 255.0, motion))
 
     def table(self) -> np.ndarray:
         """The raw statistics so far, float32 (frames, len(FEATURES)), columns as in :data:`FEATURES`
         (motion still to the previous frame pushed, whatever the shot)."""
-        return np.asarray(self._rows, np.float32).reshape(-1, len(FEATURES))
+        return np.frombuffer(self._rows, np.float32).reshape(-1, len(FEATURES)).copy()
 
     def features(self, cuts: list[int]) -> dict[str, np.ndarray]:
         """Per-frame arrays (float32, one entry per frame) named as in :data:`FEATURES`."""

@@ -24,7 +24,7 @@ def test_writes_json_csv_and_plot(clip, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "90 frames, 3 shots" in printed and "absent: faces" in printed
     doc = json.loads(out["json"].read_text())
-    assert doc["schema"] == "moodgrade.timeline/1" and doc["cuts"] == [24, 60]
+    assert doc["schema"] == "moodgrade.timeline/2" and doc["cuts"] == [24, 60]
     assert len(out["csv"].read_text().splitlines()) == 2 + 90
     picture = cv2.imread(str(out["png"]))
     assert picture.shape[1] == 1200 and picture.shape[0] > 400

@@ -1,12 +1,15 @@
 """MoodTimeline files (JSON, CSV), content hashing and the cache location."""
 
+import base64
 import json
+import zlib
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
 from render.emotion import timeline as tl
+from render.emotion.labels import EMOTIONS
 from render.emotion.timeline import MoodTimeline, content_hash, default_cache_dir, sidecar_path
 from render.errors import MoodgradeError
 
@@ -39,12 +42,56 @@ def test_json_round_trip_and_schema(tmp_path):
     t = sample()
     t.write_json(tmp_path / "t.json")
     doc = json.loads((tmp_path / "t.json").read_text())
-    assert doc["schema"] == "moodgrade.timeline/1"
-    assert doc["frames"]["face_box"][0] is None and doc["frames"]["face_box"][3] == [0.1, 0.2, 0.3, 0.4]
+    assert doc["schema"] == "moodgrade.timeline/2" and doc["frames"]["face_box"]["shape"] == [10, 4]
     back = MoodTimeline.read_json(tmp_path / "t.json")
-    assert_same(t, back)
+    for name in ("time_s", "probs", "valence", "arousal", "confidence", "face_box", "shot", "faces", "overridden"):
+        assert np.array_equal(getattr(back, name), getattr(t, name), equal_nan=True), name    # exactly
+        assert getattr(back, name).dtype == getattr(t, name).dtype, name
     assert back.dominant(0) == t.dominant(0)
     assert back.frame_at(0.05) == 1
+
+
+def test_list_documents_of_schema_1_still_read():
+    t = sample()
+    column = lambda values: np.round(values.astype(np.float64), 4).tolist()   # noqa: E731
+    frames = {"time_s": t.time_s.tolist(), "shot": t.shot.tolist(), "faces": t.faces.tolist(),
+              "probs": {e: column(t.probs[:, k]) for k, e in enumerate(EMOTIONS)},
+              "valence": column(t.valence), "arousal": column(t.arousal), "confidence": column(t.confidence),
+              "face_box": [None if np.isnan(b).any() else column(b) for b in t.face_box],
+              "overridden": t.overridden.tolist()}
+    doc = {"schema": "moodgrade.timeline/1", "frame_rate": str(t.frame_rate), "present": t.present,
+           "cuts": t.cuts, "frames": frames}
+    assert_same(t, MoodTimeline.from_dict(doc))
+
+
+def test_a_two_hour_timeline_stays_a_few_megabytes(tmp_path):
+    """180,000 frames (2 h at 25 fps) whose mood moves every frame: the JSON stays small."""
+    n = 180_000
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(len(EMOTIONS)), n).astype(np.float32)
+    t = MoodTimeline(frame_rate=Fraction(25), time_s=np.arange(n) / 25.0, probs=probs,
+                     valence=np.sin(np.arange(n) / 500).astype(np.float32),
+                     arousal=np.cos(np.arange(n) / 700).astype(np.float32),
+                     confidence=np.full(n, 0.8, np.float32), shot=(np.arange(n) // 250).astype(np.int32),
+                     faces=np.zeros(n, np.int32), face_box=np.full((n, 4), np.nan, np.float32),
+                     overridden=np.zeros(n, bool), cuts=list(range(250, n, 250)),
+                     present={"video": True, "audio": True, "faces": False})
+    t.write_json(tmp_path / "long.json")
+    assert (tmp_path / "long.json").stat().st_size < 12 << 20
+    assert np.array_equal(MoodTimeline.read_json(tmp_path / "long.json").probs, probs)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda doc: doc["frames"]["valence"].update(zlib_base64="!!"),
+    lambda doc: doc["frames"]["valence"].update(shape=[3]),
+    lambda doc: doc["frames"].update(frame_count=10 ** 9),
+    lambda doc: doc["frames"]["probs"].update(zlib_base64=base64.b64encode(zlib.compress(b"x" * 10)).decode()),
+])
+def test_damaged_packed_columns_are_one_line_errors(damage):
+    doc = sample().to_dict()
+    damage(doc)
+    with pytest.raises(MoodgradeError, match="malformed"):
+        MoodTimeline.from_dict(doc)
 
 
 def test_csv_round_trip(tmp_path):

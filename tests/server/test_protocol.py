@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from render.client import PreviewClient, PreviewError
+from render.emotion.timeline import MoodTimeline
 from render.io.source import open_source
 from tests.helpers import psnr_db
 from tests.server.conftest import SERVE, ServerProcess
@@ -96,10 +97,11 @@ def test_open_with_analysis_and_the_timeline(server):
     with PreviewClient.connect(server.addresses[0]) as client:
         opened = client.open("clip.mp4", analyze=True)
         assert opened["mood"]["dominant"] in client.hello["emotions"] and opened["mood"]["shots"] >= 1
-        timeline = client.timeline()
-        assert timeline["schema"] == "moodgrade.timeline/1" and len(timeline["frames"]["time_s"]) == 30
+        doc = client.timeline()
+        timeline = MoodTimeline.from_dict(doc)
+        assert doc["schema"] == "moodgrade.timeline/2" and timeline.frame_count == 30
         mood = client.frame(5)[0]["mood"]
-        assert mood["valence"] == round(timeline["frames"]["valence"][5], 4)
+        assert mood["valence"] == round(float(timeline.valence[5]), 4)
 
 
 def test_tcp_needs_the_token(server):
