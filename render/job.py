@@ -6,7 +6,7 @@ chunk renders and its join (render.farm).
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from render.errors import MediaError

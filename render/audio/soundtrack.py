@@ -35,7 +35,7 @@ from render.audio.automation import CONTROL_STEP, AutomationTrack, Moods
 from render.audio.chain import Makeup, MoodChain
 from render.audio.loudness import STEP_S, LoudnessMeter, gated_lufs
 from render.audio.style import SoundtrackStyle
-from render.audio.true_peak import PeakEnvelope, TruePeakLimiter, _LimiterStage
+from render.audio.true_peak import LimiterStage, PeakEnvelope, TruePeakLimiter
 from render.errors import MoodgradeError
 from render.io.audio_file import AudioEncoding, encode_audio_file
 from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack, open_source
@@ -191,10 +191,8 @@ def _result(plan: "_Plan", final: _Final, lufs: float | None, peak_dbtp: float, 
                             limiter_reduction_db=final.limiter.reduction_db, passes=reads, notes=notes)
 
 
-def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: int, **kwargs) -> MoodChain:
-    if kwargs.get("measure_makeup"):
-        return MoodChain(track.sample_rate, track.layout, track.channels, plan.automation, style,
-                         plan.n_samples, block_size, measure_makeup=True)
+def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: int) -> MoodChain:
+    """The chain with the make-up gain that ``plan`` measured."""
     return MoodChain(track.sample_rate, track.layout, track.channels, plan.automation, style, plan.n_samples,
                      block_size, makeup=plan.makeup)
 
@@ -235,7 +233,7 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
     unlimited = LoudnessMeter(rate, track.layout, channels)
     envelope = PeakEnvelope(rate, channels)
     limiters = [(np.float32(10.0 ** (g / 20.0)),
-                 _LimiterStage(channels, ceiling_dbtp,
+                 LimiterStage(channels, ceiling_dbtp,
                                max(1, round(style.limiter_lookahead_ms * 1e-3 * rate)),
                                np.exp(-1.0 / max(1.0, style.limiter_release_ms * 1e-3 * rate))),
                  LoudnessMeter(rate, track.layout, channels)) for g in candidates]

@@ -5,11 +5,12 @@ FFmpeg's ebur128 does; a polyphase windowed-sinc interpolator (32 taps per phase
 beta 9): sine peaks read within 0.04 dB up to 0.42 fs (20 kHz at 48 kHz), except
 sines whose period divides the oversampled grid (e.g. exactly 0.4 fs), whose crest
 a 4x grid can miss by up to 0.4 dB; BS.1770 states the same limit for its 4x meter.
-The limiter is look-ahead, linked across channels: the gain each sample needs is
-computed from the oversampled peaks around it, held over the look-ahead window,
-released exponentially, smoothed by a moving average as long as the look-ahead
-(so the gain is already down when a peak arrives, and never steps), and applied
-at the base rate; the result is measured again and limited again if needed.
+The limiter is look-ahead, linked across channels, and streams: the gain each sample
+needs is computed from the oversampled peaks around it, held over the look-ahead
+window, released exponentially, smoothed by a moving average as long as the
+look-ahead (so the gain is already down when a peak arrives, and never steps), and
+applied at the base rate; a second stage catches what the first one's own gain
+modulation lifts over the ceiling.
 """
 
 import functools
@@ -115,7 +116,7 @@ class Limited(NamedTuple):
     true_peak_dbtp: float        # the result's true peak, dBTP (-inf if silent)
 
 
-class _LimiterStage:
+class LimiterStage:
     """One look-ahead stage: the gain each sample needs (from its envelope) held over the
     look-ahead, released exponentially, smoothed by a moving average as long as the
     look-ahead. Lags its input by ``lookahead - 1`` samples."""
@@ -165,7 +166,7 @@ class TruePeakLimiter:
         lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
         release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
         self._envelopes = [PeakEnvelope(sample_rate, channels) for _ in range(self.STAGES + 1)]
-        self._stages = [_LimiterStage(channels, ceiling_dbtp, lookahead, release) for _ in range(self.STAGES)]
+        self._stages = [LimiterStage(channels, ceiling_dbtp, lookahead, release) for _ in range(self.STAGES)]
         self._gains: list[np.ndarray] = [np.zeros(0) for _ in range(self.STAGES)]
         self.reduction_db = 0.0
         self.true_peak_dbtp = float("-inf")

@@ -7,7 +7,7 @@ of its own first (render.io.audio_file), which the sink then owns and removes.
 """
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
