@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from render.audio import MoodCurve, MoodSegment, SoundtrackStyle, process_soundtrack, soundtrack_processor
+from render.audio.soundtrack import shape_soundtrack
 from render.audio.loudness import integrated_lufs
 from render.errors import MoodgradeError
 from render.io.sink import EncodeSettings
-from render.io.source import AudioClip, open_source
+from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack, open_source
 from render.job import render_file
 from tests.audio.ffmpeg_meter import ebur128, write_wav
 from tests.audio.signals import music, sine
@@ -162,3 +163,33 @@ def test_render_file_keeps_audio_and_video_in_sync(make_clip, tmp_path):
         audio = graded.read_audio()
     assert abs(audio.duration_s - video_s) <= 1.0 / 25
     assert abs(ebur128(out).integrated_lufs - -16.0) <= 0.5
+
+
+def _streamed(clip: AudioClip, block_samples: int, moods) -> np.ndarray:
+    """``clip`` through shape_soundtrack, read in blocks of ``block_samples``."""
+    def read():
+        for start in range(0, clip.samples.shape[1], block_samples):
+            yield clip.samples[:, start:start + block_samples]
+
+    track = AudioTrack(clip.sample_rate, clip.layout, clip.samples.shape[0], read)
+    return np.concatenate(list(shape_soundtrack(track, moods, loudness_lufs=-14.0)), axis=1)
+
+
+def test_the_stream_s_block_size_does_not_change_the_result():
+    """The track streamed in blocks of 8192 or 65536 samples: the same sound (so nothing
+    happens at a block edge), of the same length."""
+    clip = music(seconds=4.0, channels=2)
+    small, large = _streamed(clip, 8192, MOODS), _streamed(clip, 65536, MOODS)
+    assert small.shape == large.shape == clip.samples.shape
+    assert np.abs(small - large).max() < 1e-5
+
+
+@pytest.mark.parametrize("frequency_hz", [60.0, 440.0])
+def test_no_step_at_stream_block_edges(frequency_hz):
+    """A steady sine under a steady mood, streamed: every edge between the 1.4 s blocks
+    changes it by no more than the sine itself does (the automation tests' bound)."""
+    style = SoundtrackStyle()
+    out = _streamed(sine(4.0, frequency_hz), AUDIO_BLOCK_SAMPLES, [MoodSegment(0, 4, valence=-0.6, arousal=0.3)])
+    for edge_sample in (AUDIO_BLOCK_SAMPLES, 2 * AUDIO_BLOCK_SAMPLES):
+        edge, steady = largest_steps(out, edge_sample, round(style.ramp_ms * 48))
+        assert edge <= CLICK_BOUND * steady
