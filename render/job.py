@@ -4,18 +4,19 @@ The building block under ``moodgrade grade`` (render.mood_grade), the farm's
 chunk renders and its join (render.farm).
 """
 
+import dataclasses
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from render.errors import MediaError
 from render.io.colour_tags import ColourTags
-from render.io import output_path
 from render.io.audio_file import AudioEncoding, default_audio_bitrate_bps, encode_audio_file
-from render.io.output_path import check_output_path
+from render.io.output_path import check_output_path, discard, temporary_path
 from render.io.sink import EncodeSettings, MediaSink
-from render.io.source import AudioTrack, Source, open_source
+from render.io.source import AudioTrack, Source, VideoInfo, open_container, open_source
 from render.pipeline import ProcessFn, Progress, run_frames
 
 AudioProcess = Callable[[AudioTrack, AudioEncoding, Path], object]
@@ -55,47 +56,142 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
             raise MediaError(f"{input_path}: has no video stream to grade")
         start, stop = frame_range
         stop = video.frame_count if stop is None else min(stop, video.frame_count)
-        sink, audio_mode = open_sink(source, out, settings, audio, whole=(start, stop) == (0, video.frame_count))
-        try:
-            frames = run_frames(source.frames(start, stop), process,
-                                lambda frame, rgb: sink.write(rgb, frame.pts),
-                                frames_total=stop - start, workers=workers, on_progress=on_progress)
-            sink.close()
-        except BaseException:
-            sink.abort()
-            raise
+        audio_mode = sound_of(source, settings, audio, whole=(start, stop) == (0, video.frame_count))
+        if audio_mode != "encoded":
+            sink = open_sink(source, out, settings, whole=audio_mode != "none")[0]
+            frames = _render_frames(source, start, stop, process, sink, workers, on_progress)
+        else:
+            # The soundtrack is made beside the picture, into a file of its own, by a thread;
+            # the picture goes to a video-only file; the two are muxed when both are done.
+            video_file = temporary_path(out).with_suffix(".video" + out.suffix)
+            audio_file = temporary_path(out).with_suffix(".audio.mka")
+            sound = _Background(lambda stop_event: make_audio_file(source, settings, audio, audio_file, stop_event))
+            try:
+                frames = _render_frames(source, start, stop, process, MediaSink(video_file, video, settings),
+                                        workers, on_progress)
+                sound.result()
+                remux(video_file, audio_file, out, video, settings)
+            finally:
+                sound.stop()
+                discard(video_file)
+                discard(audio_file)
     return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode,
                         colour=video.colour)
 
 
+def _render_frames(source: Source, start: int, stop: int, process: ProcessFn, sink: MediaSink, workers: int,
+                   on_progress) -> int:
+    """Frames ``start <= i < stop`` through ``process`` into ``sink``, closed when done
+    (aborted on any error); the number of frames written."""
+    try:
+        frames = run_frames(source.frames(start, stop), process, lambda frame, rgb: sink.write(rgb, frame.pts),
+                            frames_total=stop - start, workers=workers, on_progress=on_progress)
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    return frames
+
+
+class _Background:
+    """``work(stop_event)`` in a daemon thread: :meth:`result` waits for it and raises what it
+    raised; :meth:`stop` sets the event (the work ends at its next block) and waits."""
+
+    def __init__(self, work: Callable[[threading.Event], object]):
+        self._stop, self._error = threading.Event(), None
+        self._thread = threading.Thread(target=self._run, args=(work,), name="moodgrade-audio", daemon=True)
+        self._thread.start()
+
+    def _run(self, work) -> None:
+        try:
+            work(self._stop)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
+            self._error = exc
+
+    def result(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+class _Stopped(Exception):
+    """The render this soundtrack was for has ended."""
+
+
+def sound_of(source: Source, settings: EncodeSettings, audio: AudioProcess | None, whole: bool) -> str:
+    """What a render does with ``source``'s sound: "none" (no track, dropped, or only part of
+    the clip rendered), "copied", or "encoded" (``audio`` applied, or re-encoded as
+    ``settings.audio`` asks)."""
+    if source.info.audio is None or settings.audio == "none" or not whole:
+        return "none"
+    return "copied" if audio is None and settings.audio == "copy" else "encoded"
+
+
+def make_audio_file(source: Source, settings: EncodeSettings, audio: AudioProcess | None, path: Path,
+                    stop_event: threading.Event | None = None) -> None:
+    """``source``'s soundtrack, transformed by ``audio`` (None: as it is), encoded as
+    ``settings`` say into the audio-only file ``path``; once ``stop_event`` is set, the next
+    block read ends the work (nothing is left at ``path``)."""
+    track = source.audio_track()
+    if stop_event is not None:
+        track = dataclasses.replace(track, read=lambda: _until(stop_event, source.audio_track().read()))
+    encoding = audio_encoding(settings, track)
+    if audio is None:
+        encode_audio_file(path, track.read(), encoding)
+    else:
+        audio(track, encoding, path)
+
+
+def _until(stop_event: threading.Event, blocks):
+    for block in blocks:
+        if stop_event.is_set():
+            raise _Stopped()
+        yield block
+
+
+def remux(video_file: Path, audio_file: Path, out: Path, video: VideoInfo, settings: EncodeSettings) -> None:
+    """The encoded picture of ``video_file`` and the sound of ``audio_file`` into ``out``,
+    interleaved, without re-encoding (atomically)."""
+    with open_container(video_file) as container:
+        stream = container.streams.video[0]
+        sink = MediaSink(out, video, settings, video_template=stream, audio_file=audio_file, keep_audio_file=True)
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    sink.write_packet(packet)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+
+
 def open_sink(source: Source, out: Path, settings: EncodeSettings, audio: AudioProcess | None = None, *,
               whole: bool = True, video_template=None, audio_file: Path | None = None) -> tuple[MediaSink, str]:
-    """The sink for ``source``'s render into ``out`` and what happens to its sound: "none" (no
-    track, dropped, or only part of the clip rendered), "copied", or "encoded" (``audio``
-    applied, or re-encoded as ``settings.audio`` asks). An encoded soundtrack is made whole
-    first, into a file of its own beside ``out``, which the sink muxes and then removes;
-    ``audio_file``: one made already (the farm's), muxed and kept."""
+    """The sink for ``source``'s render into ``out`` and what happens to its sound (see
+    :func:`sound_of`). An encoded soundtrack is made whole first, into a file of its own
+    beside ``out``, which the sink muxes and then removes; ``audio_file``: one made already
+    (the farm's), muxed and kept."""
     video = source.info.video
-    if source.info.audio is None or settings.audio == "none" or not whole:
+    mode = sound_of(source, settings, audio, whole)
+    if mode == "none":
         return MediaSink(out, video, settings, video_template=video_template), "none"
     if audio_file is not None:
         return MediaSink(out, video, settings, audio_file=audio_file, keep_audio_file=True,
                          video_template=video_template), "encoded"
-    if audio is None and settings.audio == "copy":
+    if mode == "copied":
         sink = MediaSink(out, video, settings, audio_template=source.audio_stream,
                          audio_packets=source.audio_packets(), video_template=video_template)
         return sink, "copied"
-    track = source.audio_track()
-    encoding = audio_encoding(settings, track)
-    audio_file = output_path.temporary_path(out).with_suffix(".audio.mka")
+    made = temporary_path(out).with_suffix(".audio.mka")
     try:
-        if audio is None:
-            encode_audio_file(audio_file, track.read(), encoding)
-        else:
-            audio(track, encoding, audio_file)
-        sink = MediaSink(out, video, settings, audio_file=audio_file, video_template=video_template)
+        make_audio_file(source, settings, audio, made)
+        sink = MediaSink(out, video, settings, audio_file=made, video_template=video_template)
     except BaseException:
-        output_path.discard(audio_file)
+        discard(made)
         raise
     return sink, "encoded"
 
