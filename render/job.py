@@ -44,8 +44,8 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
     """Decode ``input_path``, run ``process`` on every frame, encode to ``output_path``.
 
     ``audio``: None copies (or, when ``settings.audio`` names a codec, re-encodes) the
-    soundtrack as it is; a function of the source's AudioTrack that yields the blocks to
-    encode transforms it (streamed: see :data:`AudioProcess`).
+    soundtrack as it is; an :data:`AudioProcess` transforms it, streamed, into a file of
+    its own that is made beside the picture and muxed with it at the end.
     ``frame_range``: (first, stop) frame indices, stop None for the end.
     The output appears only when complete; on any error or interrupt nothing is left.
     """
@@ -56,9 +56,10 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
             raise MediaError(f"{input_path}: has no video stream to grade")
         start, stop = frame_range
         stop = video.frame_count if stop is None else min(stop, video.frame_count)
-        audio_mode = sound_of(source, settings, audio, whole=(start, stop) == (0, video.frame_count))
+        whole = (start, stop) == (0, video.frame_count)
+        audio_mode = sound_of(source, settings, audio, whole)
         if audio_mode != "encoded":
-            sink = open_sink(source, out, settings, whole=audio_mode != "none")[0]
+            sink = open_sink(source, out, settings, whole=whole)[0]
             frames = _render_frames(source, start, stop, process, sink, workers, on_progress)
         else:
             # The soundtrack is made beside the picture, into a file of its own, by a thread;
