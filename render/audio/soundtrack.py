@@ -9,8 +9,8 @@ few compact measurements (one number per 100 ms, one per scene) is ever held:
 2. the mood chain, measuring its make-up gain (each scene's level; see
    render.audio.chain) and its loudness per 100 ms step, from which the loudness
    after the make-up is estimated;
-3. the chain with its gain, metered as it is and through the limiter at a few
-   normalisation gains around the estimate; the gain that meets the target through
+3. the chain with its gain, metered through the limiter at a few normalisation
+   gains around the estimate; the gain that meets the target through
    the limiter is interpolated between them (the limiter eats part of each dB);
 4. the chain, that gain and the two-stage true-peak limiter: the blocks that are
    encoded (``encode_soundtrack``: into an audio file of its own, which is then
@@ -226,16 +226,14 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
     if lufs is None or lufs == -math.inf:
         note = "the clip is shorter than 0.4 s" if lufs is None else "the clip is silent"
         return _Plan(n, automation, makeup, 0.0, input_lufs, 3, (f"loudness not normalised: {note}",))
-    # Pass 3: the chain with its gain, as it is and through the limiter near the target.
+    # Pass 3: the chain with its gain, through the limiter at gains near the target.
     estimate = _estimate_lufs(np.asarray(steps.momentary_lufs), np.concatenate(step_gain_db), makeup, rate)
     candidates = [loudness_lufs - estimate + offset for offset in CANDIDATE_OFFSETS_DB]
     chain = _chain(track, partial, style, block_size)
-    unlimited = LoudnessMeter(rate, track.layout, channels)
     envelope = PeakEnvelope(rate, channels)
     limiters = [(np.float32(10.0 ** (g / 20.0)),
-                 LimiterStage(channels, ceiling_dbtp,
-                               max(1, round(style.limiter_lookahead_ms * 1e-3 * rate)),
-                               np.exp(-1.0 / max(1.0, style.limiter_release_ms * 1e-3 * rate))),
+                 LimiterStage.for_rate(rate, channels, ceiling_dbtp, style.limiter_lookahead_ms,
+                                       style.limiter_release_ms),
                  LoudnessMeter(rate, track.layout, channels)) for g in candidates]
 
     def limit(samples, peaks, final=False) -> None:
@@ -243,9 +241,7 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
             candidate_meter.push(stage.push(samples * gain, peaks * gain, final=final)[0])
 
     for block in track.read():
-        shaped = chain.process(block)
-        unlimited.push(shaped)
-        limit(*envelope.push(shaped))
+        limit(*envelope.push(chain.process(block)))
     limit(*envelope.finish(), final=True)
     measured = [candidate_meter.integrated_lufs() for _, _, candidate_meter in limiters]
     return _Plan(n, automation, makeup, _normalisation_gain(candidates, measured, loudness_lufs), input_lufs,
@@ -256,10 +252,15 @@ def _step_points(first: int, stop: int, sample_rate: int) -> np.ndarray:
     """The automation points, within ``first <= k < stop``, at the centres of the meter's
     400 ms blocks (one ends every 100 ms)."""
     per_step = STEP_S * sample_rate / CONTROL_STEP
-    centre = lambda step: np.maximum((step + 1) * per_step - 2 * per_step, 0.0)   # noqa: E731
-    steps = np.arange(max(0, int(first / per_step) - 2), int(stop / per_step) + 2)
-    points = centre(steps).astype(np.int64)
+    points = _step_centres(np.arange(max(0, int(first / per_step) - 2), int(stop / per_step) + 2), sample_rate)
     return points[(points >= first) & (points < stop)]
+
+
+def _step_centres(steps: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The automation point at the centre of the 400 ms block that ends with each 100 ms
+    step (``steps``: step numbers from 0), int64."""
+    per_step = STEP_S * sample_rate / CONTROL_STEP
+    return np.maximum((steps - 1) * per_step, 0.0).astype(np.int64)
 
 
 def _estimate_lufs(momentary_lufs: np.ndarray, step_gain_db: np.ndarray, makeup: Makeup, sample_rate: int) -> float:
@@ -267,8 +268,7 @@ def _estimate_lufs(momentary_lufs: np.ndarray, step_gain_db: np.ndarray, makeup:
     without it: each block moved by the gain (mood, ``step_gain_db``, and make-up, mean over
     channels) at its centre, then gated as BS.1770 does."""
     count = min(len(momentary_lufs), len(step_gain_db))
-    per_step = STEP_S * sample_rate / CONTROL_STEP
-    points = np.maximum((np.arange(count) + 1) * per_step - 2 * per_step, 0.0).astype(np.int64)
+    points = _step_centres(np.arange(count), sample_rate)
     moved = momentary_lufs[:count] + step_gain_db[:count] + makeup.at(points).mean(axis=0)
     return gated_lufs(moved)
 

@@ -128,6 +128,13 @@ class LimiterStage:
         self._reduction_db = 0.0                 # the released reduction of the last sample out
         self._history: np.ndarray | None = None   # the last lookahead - 1 gains, for the average
 
+    @classmethod
+    def for_rate(cls, sample_rate: int, channels: int, target_dbtp: float, lookahead_ms: float,
+                 release_ms: float) -> "LimiterStage":
+        """A stage with its look-ahead and release given in milliseconds at ``sample_rate``."""
+        return cls(channels, target_dbtp, max(1, round(lookahead_ms * 1e-3 * sample_rate)),
+                   float(np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))))
+
     def push(self, samples: np.ndarray, envelope: np.ndarray, final: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(samples out float32 (channels, k), their gain (k,)); ``final`` flushes."""
         over = np.maximum(_db(np.maximum(envelope, 1e-12)) - self._target, 0.0)
@@ -163,10 +170,9 @@ class TruePeakLimiter:
 
     def __init__(self, sample_rate: int, channels: int, ceiling_dbtp: float, lookahead_ms: float = 5.0,
                  release_ms: float = 150.0):
-        lookahead = max(1, round(lookahead_ms * 1e-3 * sample_rate))
-        release = np.exp(-1.0 / max(1.0, release_ms * 1e-3 * sample_rate))
         self._envelopes = [PeakEnvelope(sample_rate, channels) for _ in range(self.STAGES + 1)]
-        self._stages = [LimiterStage(channels, ceiling_dbtp, lookahead, release) for _ in range(self.STAGES)]
+        self._stages = [LimiterStage.for_rate(sample_rate, channels, ceiling_dbtp, lookahead_ms, release_ms)
+                        for _ in range(self.STAGES)]
         self._gains: list[np.ndarray] = [np.zeros(0) for _ in range(self.STAGES)]
         self.reduction_db = 0.0
         self.true_peak_dbtp = float("-inf")
