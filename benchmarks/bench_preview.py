@@ -87,7 +87,7 @@ def main() -> None:
     picks = random.Random(5).sample(range(count), min(args.random, count))
     folder = Path(tempfile.mkdtemp(prefix="mg-bench-"))
     config = ServerConfig(roots=(str(clip.parent),), socket_path=str(folder / "p.sock"), grade=options,
-                          cache_mb=4096, prefetch_frames=8)
+                          memory_mb=4096, prefetch_frames=8)
     with ServerThread(config) as server, PreviewClient.connect(server.addresses[0]) as client:
         client.open(clip.name)
         client.frame(0)                                    # warm-up: kernels built, analysis cached

@@ -8,6 +8,7 @@ backend that is not usable raises MoodgradeError with the reason.
 from __future__ import annotations
 
 import importlib.util
+import threading
 
 from render.errors import MoodgradeError
 
@@ -28,10 +29,26 @@ def available_backends() -> list[str]:
 
 
 def select_backend(name: str | None = None):
-    """A backend object with ``apply(frame, grade, frame_index=0, transfer="bt709")``.
+    """The process's backend object for ``name``, with ``apply(frame, grade, frame_index=0,
+    transfer="bt709")``: made once per name and shared (every backend is thread-safe and
+    grades one frame at a time), so its device context, compiled programs and frame
+    buffers exist once however many renders or preview sessions use it.
 
     ``name``: None or "auto" (best available), "cuda", "opencl" or "numpy".
     """
+    key = name or "auto"
+    with _shared_lock:
+        backend = _shared.get(key)
+        if backend is None:
+            backend = _shared[key] = _make_backend(name)
+    return backend
+
+
+_shared: dict = {}
+_shared_lock = threading.Lock()
+
+
+def _make_backend(name: str | None):
     from render.backends.cuda_backend import CudaBackend, cuda_unavailable_reason
     from render.backends.numpy_backend import NumpyBackend
     from render.backends.opencl_backend import OpenCLBackend, opencl_devices

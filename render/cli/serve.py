@@ -31,14 +31,15 @@ def check_grade(grade: GradeOptions) -> None:
               help=f"Also listen on 127.0.0.1:PORT (0: any free port); clients must send the token "
                    f"(${TOKEN_ENV}, else a new one is printed).")
 @look_options
-@click.option("--cache-mb", type=click.IntRange(16, 1 << 20), default=512, show_default=True,
-              help="Memory for decoded and graded frames, all clients together.")
+@click.option("--memory-mb", type=click.IntRange(128, 1 << 20), default=1024, show_default=True,
+              help="Memory for everything the server holds (decoders, decoded and graded frames, replies "
+                   "being sent), all clients together; past it, requests are answered 'busy'.")
 @click.option("--prefetch", "prefetch_frames", type=click.IntRange(0, 256), default=8, show_default=True,
               help="Frames decoded and graded ahead of each client's last request.")
 @click.option("--max-clients", type=click.IntRange(1, 4096), default=64, show_default=True)
 @click.option("--idle-timeout", "idle_timeout_s", type=click.FloatRange(1), default=300.0, show_default=True,
               help="Seconds a client may stay silent before it is dropped.")
-def serve(roots, socket_path, no_unix, tcp_port, cache_mb, prefetch_frames, max_clients, idle_timeout_s,
+def serve(roots, socket_path, no_unix, tcp_port, memory_mb, prefetch_frames, max_clients, idle_timeout_s,
           **look) -> None:
     """Serve graded frames to editors and players over a local socket until SIGTERM or Ctrl-C.
 
@@ -50,6 +51,6 @@ def serve(roots, socket_path, no_unix, tcp_port, cache_mb, prefetch_frames, max_
     grade = grade_options(look)
     check_grade(grade)
     config = ServerConfig(roots=tuple(roots), socket_path=socket_path, unix=not no_unix, tcp_port=tcp_port,
-                          token=token, grade=grade, cache_mb=cache_mb, prefetch_frames=prefetch_frames,
+                          token=token, grade=grade, memory_mb=memory_mb, prefetch_frames=prefetch_frames,
                           max_clients=max_clients, idle_timeout_s=idle_timeout_s)
     run_server(config, on_ready=lambda server, addresses: print_ready(server, addresses, token_shown=token is None))

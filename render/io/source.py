@@ -193,7 +193,11 @@ def _av_message(exc: Exception) -> str:
 class Source:
     """An opened media file. Use :func:`open_source`; close it (or use ``with``)."""
 
-    def __init__(self, path: str | os.PathLike, measure_only: bool = False):
+    def __init__(self, path: str | os.PathLike, measure_only: bool = False, like: "Source | None" = None,
+                 thread_type: str = "AUTO"):
+        """``like``: an open Source of the same, unchanged file whose index and probe are taken
+        instead of reading them again (a second decoder of one clip); ``thread_type``: FFmpeg's
+        decoder threading ("AUTO": frame and slice threads; "SLICE"; "NONE")."""
         self.path = Path(path)
         _check_path(self.path)
         shown = display_path(self.path)
@@ -212,16 +216,19 @@ class Source:
                     self._video_stream.thread_type = "AUTO" if (os.cpu_count() or 1) > 2 else "SLICE"
                     self._video_stream.codec_context.options = {"skip_loop_filter": "all"}
                 else:
-                    self._video_stream.thread_type = "AUTO"    # frame and slice threads in the decoder
+                    self._video_stream.thread_type = thread_type
             # swscale's own threads make small conversions slower, and stall when the cores are busy.
             self._conversion_threads = 1 if measure_only else 0
             if self._video_stream is None and self._audio_stream is None:
                 raise MediaError(f"{shown}: has neither a video nor an audio stream")
             self._pts = np.zeros(0, np.int64)        # presentation timestamps, sorted
             self._keyframes = np.zeros(0, np.int64)  # frame indices of keyframes, sorted
-            if self._video_stream is not None:
-                self._build_index()
-            self.info = self._probe()
+            if like is not None:
+                self._pts, self._keyframes, self.info = like._pts, like._keyframes, like.info
+            else:
+                if self._video_stream is not None:
+                    self._build_index()
+                self.info = self._probe()
         except MediaError:
             self._container.close()
             raise
@@ -419,14 +426,18 @@ class Source:
     def _keyframe_before(self, n: int) -> int:
         return int(self._keyframes[np.searchsorted(self._keyframes, n, side="right") - 1])
 
+    def continues_to(self, n: int) -> bool:
+        """True when :meth:`frame` ``(n)`` decodes forward from the last frame it returned, without
+        seeking: ``n`` lies ahead of it in the same group of pictures."""
+        return self._cursor is not None and self._keyframe_before(n) <= self._cursor_index < n
+
     def frame(self, n: int, size: tuple[int, int] | None = None) -> VideoFrame:
         """Exactly frame ``n`` (0-based, presentation order)."""
         self._require_video()
         count = self.info.video.frame_count
         if not 0 <= n < count:
             raise MediaError(f"{self.path}: frame {n} out of range (the clip has {count} frames)")
-        # Keep decoding forward when n lies ahead in the same group of pictures.
-        if self._cursor is not None and self._keyframe_before(n) <= self._cursor_index < n:
+        if self.continues_to(n):
             found = self._advance_cursor(n)
             if found is not None:
                 return self._video_frame(n, found, size)

@@ -1,69 +1,10 @@
-"""Frame storage and frame encodings for the preview server.
-
-:class:`FrameCache` is a thread-safe LRU bounded in bytes. :func:`encode_frame`
-turns a graded frame into a reply payload: raw RGB, PNG or JPEG, optionally
-scaled down first.
-"""
-
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+"""Frame encodings for the preview server: :func:`encode_frame` turns a graded frame into a reply
+payload (raw RGB, PNG or JPEG), :func:`resize` scales it down first."""
 
 import cv2
 import numpy as np
 
-from render.io.source import VideoFrame
 from render.server.protocol import ProtocolError
-
-
-class FrameCache:
-    """Least-recently-used frames (:class:`VideoFrame`), at most ``capacity_bytes`` of pixels in total."""
-
-    def __init__(self, capacity_bytes: int):
-        self.capacity_bytes = max(0, int(capacity_bytes))
-        self._items: OrderedDict[Hashable, VideoFrame] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> VideoFrame | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def __contains__(self, key: Hashable) -> bool:
-        with self._lock:
-            return key in self._items
-
-    def put(self, key: Hashable, value: VideoFrame) -> None:
-        """Store ``value`` (its pixels must not be modified afterwards); evicts the oldest entries to fit."""
-        if value.rgb.nbytes > self.capacity_bytes:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= old.rgb.nbytes
-            self._items[key] = value
-            self._bytes += value.rgb.nbytes
-            while self._bytes > self.capacity_bytes:
-                _, evicted = self._items.popitem(last=False)
-                self._bytes -= evicted.rgb.nbytes
-
-    def discard(self, keep: Callable[[Hashable], bool]) -> None:
-        """Drop every entry whose key ``keep(key)`` rejects."""
-        with self._lock:
-            for key in [k for k in self._items if not keep(k)]:
-                self._bytes -= self._items.pop(key).rgb.nbytes
-
-    @property
-    def size_bytes(self) -> int:
-        return self._bytes
 
 
 def scaled_size(width: int, height: int, scale: float | None, max_width: int | None) -> tuple[int, int]:

@@ -1,12 +1,21 @@
 """The preview server: asyncio front, decode and grade on thread pools.
 
 Every client connection is one asyncio task with its own :class:`Session`.
-Decoding, grading and encoding run on a shared thread pool (prefetch on a
-pool of its own, so read-ahead never delays a request), and every reply is
-written through a bounded buffer that must drain within ``write_timeout_s``:
-a slow or vanished client is dropped without stalling the others. A started
-message must arrive whole within ``message_timeout_s``, and so must the first
-(``hello``); a client that then says nothing for ``idle_timeout_s`` is dropped.
+Decoding, grading and encoding run on a few worker threads, scheduled fairly
+between clients (:mod:`render.server.scheduler`: a light client is served next
+however many heavy ones scrub, read-ahead waits for idle time, and a request
+that cannot start within ``queue_timeout_s`` is answered ``busy``). Everything
+the server holds (decoders, cached frames, frames being graded, replies being
+written) lives in one budget of ``memory_mb`` (:mod:`render.server.memory`).
+Every reply is written through a bounded buffer that must drain within
+``write_timeout_s``: a slow or vanished client is dropped without stalling the
+others. Until its ``hello``, a connection is a stranger: it must say hello
+within ``hello_timeout_s``, and when ``max_strangers`` TCP strangers are
+waiting a new one drops the oldest, so silent connections never take the
+places of clients (a real client says hello within milliseconds; the Unix
+socket is the user's own, by its permissions); a client that then says
+nothing for ``idle_timeout_s`` is dropped, and a started message must arrive
+whole within ``message_timeout_s``.
 """
 
 import asyncio
@@ -17,7 +26,6 @@ import secrets
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -26,10 +34,14 @@ from render.errors import MoodgradeError
 from render.ops.grade_file import parse_assignment
 from render.mood_grade import GradeOptions
 from render.server import protocol
-from render.server.frames import FrameCache, encode_frame, resize, scaled_size
+from render.server.allocator import return_freed_memory, use_mmap_for_large_blocks
+from render.server.decoders import DecoderPool
+from render.server.frames import encode_frame, resize, scaled_size
+from render.server.memory import MemoryBudget
 from render.server.protocol import FRAME_FORMATS, PROTOCOL_VERSION, ProtocolError, field
 from render.server.roots import Roots
-from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Session
+from render.server.scheduler import FairScheduler
+from render.server.session import BACKENDS, EMOTIONS, PRESET_NAME, Session, Shared
 from render.server.sockets import claim_socket_path, default_socket_path, private_folder, size_send_buffer
 from render.server.y4m import CHROMAS, MATRICES, choose_matrix, y4m_header
 from render.server.y4m_stream import Y4mStream
@@ -49,10 +61,14 @@ class ServerConfig:
     tcp_port: int | None = None
     token: str | None = None
     grade: GradeOptions = GradeOptions()   # each session's settings until its first ``set``
-    cache_mb: int = 512                 # decoded + graded frames, all sessions together
+    memory_mb: int = 1024               # everything the server holds, all sessions together
     prefetch_frames: int = 8
     workers: int = dataclass_field(default_factory=lambda: os.cpu_count() or 2)
     max_clients: int = 64
+    max_strangers: int = 16             # TCP connections that have not said hello yet (the oldest dropped)
+    hello_timeout_s: float = 5.0
+    queue_timeout_s: float = 5.0
+    per_client_jobs: int = 8            # a client's requests queued or running, y4m streams included
     idle_timeout_s: float = 300.0
     message_timeout_s: float = 10.0
     write_timeout_s: float = 10.0
@@ -94,14 +110,15 @@ class PreviewServer:
         self.config = config
         self.roots = Roots(config.roots)
         self.token = config.token if config.token is not None else secrets.token_urlsafe(24)
-        cache_bytes = config.cache_mb << 20
-        self.decoded = FrameCache(cache_bytes // 2)
-        self.graded = FrameCache(cache_bytes - cache_bytes // 2)
-        self._pool = ThreadPoolExecutor(max(1, config.workers), thread_name_prefix="moodgrade-serve")
-        self._prefetch_pool = ThreadPoolExecutor(1, thread_name_prefix="moodgrade-prefetch")
+        workers = max(1, config.workers)
+        self.budget = MemoryBudget(config.memory_mb << 20)
+        self.decoders = DecoderPool(self.budget, workers + 1)
+        self.scheduler = FairScheduler(workers, config.per_client_jobs, config.queue_timeout_s)
+        self.shared = Shared(self.budget, self.decoders, self.scheduler, config.prefetch_frames)
         self._servers: list[asyncio.AbstractServer] = []
         self._tasks: set[asyncio.Task] = set()
-        self._connections: set[_Connection] = set()
+        self._connections: set[_Connection] = set()    # clients that said hello
+        self._strangers: dict[_Connection, None] = {}  # connections that have not yet, oldest first
         self.y4m_waiting: set[Y4mStream] = set()       # y4m streams whose reader has not come yet
         self.socket_path: Path | None = None
         self.tcp_port: int | None = None
@@ -111,6 +128,8 @@ class PreviewServer:
     async def start(self) -> list[str]:
         """Start listening; returns the addresses (``unix:PATH``, ``tcp://127.0.0.1:PORT``)."""
         self._stopped = asyncio.Event()
+        use_mmap_for_large_blocks()
+        self._tasks.add(asyncio.get_running_loop().create_task(self._trim_memory()))
         addresses = []
         if self.config.unix:
             path = Path(self.config.socket_path) if self.config.socket_path else default_socket_path()
@@ -148,7 +167,7 @@ class PreviewServer:
         """Stop listening, drop every client, close every session, remove the socket file."""
         for server in self._servers:
             server.close()
-        for conn in list(self._connections):
+        for conn in [*self._connections, *self._strangers]:
             conn.writer.close()
         for stream in list(self.y4m_waiting):
             stream.cancel()
@@ -161,8 +180,15 @@ class PreviewServer:
                 os.unlink(self.socket_path)
             except FileNotFoundError:
                 pass
-        self._prefetch_pool.shutdown(wait=True, cancel_futures=True)
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        await asyncio.get_running_loop().run_in_executor(None, self.scheduler.shutdown)
+        self.decoders.close()
+
+    async def _trim_memory(self, period_s: float = 5.0) -> None:
+        """Every ``period_s``, give memory freed since back to the system (off the event loop)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period_s)
+            await loop.run_in_executor(None, return_freed_memory)
 
     def track_current_task(self) -> None:
         """Remember the running client task, so that shutdown can cancel it."""
@@ -170,27 +196,31 @@ class PreviewServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def run_in_pool(self, fn, *args):
-        """``fn(*args)`` on the server's thread pool."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+    async def run_for(self, client, fn, *args):
+        """``fn(*args)`` on a worker thread, scheduled fairly as work for ``client``."""
+        return await asyncio.wrap_future(self.scheduler.submit(client, fn, *args))
 
     # ------------------------------------------------------------- clients
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transport: str) -> None:
         self.track_current_task()
         size_send_buffer(writer, self.config.write_buffer_bytes)
         conn = _Connection(self, writer, transport)
-        self._connections.add(conn)
+        tcp_strangers = [c for c in self._strangers if c.transport == "tcp"]
+        if transport == "tcp" and len(tcp_strangers) >= self.config.max_strangers:
+            del self._strangers[tcp_strangers[0]]                # the oldest silent one makes room
+            tcp_strangers[0].writer.transport.abort()
+        self._strangers[conn] = None
         try:
-            if len(self._connections) > self.config.max_clients:
-                raise ProtocolError("busy", f"the server already has {self.config.max_clients} clients")
             await self._serve_client(reader, conn)
         except ProtocolError as exc:        # fatal: answer, then drop the client
             await self._try_send(conn, {"ok": False, "error": {"code": exc.code, "message": str(exc)}})
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError, asyncio.CancelledError):
             writer.transport.abort()        # gone, stalled, or shutting down: drop it and its unsent bytes
         finally:
+            self._strangers.pop(conn, None)
             self._connections.discard(conn)
             conn.close_session()
+            self.scheduler.forget(conn)
             writer.close()
 
     async def _try_send(self, conn: _Connection, header: dict) -> None:
@@ -209,9 +239,11 @@ class PreviewServer:
 
     async def _serve_client(self, reader: asyncio.StreamReader, conn: _Connection) -> None:
         while True:
-            # Until its hello, a client gets message_timeout_s: silent strangers cannot hold places.
-            body = await self._read_message(reader, self.config.idle_timeout_s if conn.authorised
-                                            else self.config.message_timeout_s)
+            if conn.authorised:
+                body = await self._read_message(reader, self.config.idle_timeout_s)
+            else:               # the whole hello within hello_timeout_s: strangers cannot linger
+                body = await asyncio.wait_for(self._read_message(reader, self.config.hello_timeout_s),
+                                              self.config.hello_timeout_s)
             request_id, request = None, {}
             try:
                 request = protocol.parse_request(body)
@@ -250,6 +282,10 @@ class PreviewServer:
             token = request.get("token")
             if not isinstance(token, str) or not hmac.compare_digest(token.encode(), self.token.encode()):
                 raise ProtocolError("unauthorized", "a TCP client must send the server's token")
+        if len(self._connections) >= self.config.max_clients:
+            raise ProtocolError("busy", f"the server already has {self.config.max_clients} clients")
+        self._strangers.pop(conn, None)
+        self._connections.add(conn)
         conn.authorised = True
         await conn.send({"ok": True, "id": rid, "op": "hello", "server": "moodgrade", "version": PROTOCOL_VERSION,
                          "limits": {"request_bytes": protocol.MAX_REQUEST_BYTES,
@@ -260,13 +296,12 @@ class PreviewServer:
     async def _open(self, conn: _Connection, request: dict, rid) -> None:
         path = self.roots.resolve(request.get("path"))
         analyze = field(request, "analyze", bool, False)
-        session = await self.run_in_pool(Session, path, self.config.grade, self.decoded, self.graded,
-                                  self._prefetch_pool, self.config.prefetch_frames)
+        session = await self.run_for(conn, Session, path, self.config.grade, self.shared)
         conn.close_session()
         conn.session = session
         if analyze:
-            await self.run_in_pool(session.load_timeline)
-        info = session.source.info.to_dict()
+            await self.run_for(conn, session.load_timeline)
+        info = session.info.to_dict()
         info["path"] = str(path)
         await conn.send({"ok": True, "id": rid, "op": "open", "info": info, "mood": session.mood_summary(),
                          "settings": session.settings()})
@@ -275,23 +310,25 @@ class PreviewServer:
         session = conn.require_session()
         n = field(request, "n", int, ..., low=0)
         options = _frame_options(request)
-        frame, payload, (width, height) = await self.run_in_pool(_render_frame, session, n, *options)
-        session.prefetch_after(n)
-        await conn.send(_frame_header(rid, "frame", session, frame, options[0], width, height), payload)
+        frame, payload, reservation, size = await self.run_for(conn, _render_frame, session, n, *options)
+        with reservation:
+            session.prefetch_after(n)
+            await conn.send(_frame_header(rid, "frame", session, frame, options[0], *size), payload)
 
     async def _stream(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
         start, stop = _frame_range(request, session.frame_count)
         options = _frame_options(request)
         for n in range(start, stop):
-            frame, payload, (width, height) = await self.run_in_pool(_render_frame, session, n, *options)
-            session.prefetch_after(n)
-            await conn.send(_frame_header(rid, "stream", session, frame, options[0], width, height), payload)
+            frame, payload, reservation, size = await self.run_for(conn, _render_frame, session, n, *options)
+            with reservation:
+                session.prefetch_after(n)
+                await conn.send(_frame_header(rid, "stream", session, frame, options[0], *size), payload)
         await conn.send({"ok": True, "id": rid, "op": "stream", "done": True, "frames": stop - start})
 
     async def _timeline(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
-        timeline = await self.run_in_pool(session.load_timeline)
+        timeline = await self.run_for(conn, session.load_timeline)
         reply = {"ok": True, "id": rid, "op": "timeline", "timeline": timeline.to_dict(),
                  "summary": session.mood_summary()}
         if len(protocol.pack_json(reply)) > protocol.MAX_REPLY_BYTES:
@@ -335,19 +372,19 @@ class PreviewServer:
             backend = field(request, "backend", str, ..., choices=BACKENDS)
             changes["backend"] = None if backend == "auto" else backend
         options = dataclasses.replace(session.options, **changes)
-        settings = await self.run_in_pool(session.configure, options)
+        settings = await self.run_for(conn, session.configure, options)
         await conn.send({"ok": True, "id": rid, "op": "set", "settings": settings})
 
     async def _y4m(self, conn: _Connection, request: dict, rid) -> None:
         session = conn.require_session()
         start, stop = _frame_range(request, session.frame_count)
         chroma = field(request, "chroma", str, "444", choices=CHROMAS)
-        video = session.source.info.video
+        video = session.info.video
         matrix = choose_matrix(field(request, "matrix", str, "auto", choices=MATRICES), video.height)
         transport = field(request, "transport", str, "tcp", choices=("tcp", "unix"))
         if sum(stream.conn is conn for stream in self.y4m_waiting) >= 4:
             raise ProtocolError("busy", "at most 4 y4m streams may wait for their reader")
-        deep = session.source.rgb_format != "rgb24"
+        deep = session.clip.rgb_format != "rgb24"
         header = y4m_header(video.width, video.height, video.frame_rate, chroma, deep)
         stream = Y4mStream(self, session.acquire(), range(start, stop), header, matrix, chroma)
         url = await stream.listen(conn, transport)
@@ -382,14 +419,18 @@ def _frame_range(request: dict, count: int) -> tuple[int, int]:
 
 
 def _render_frame(session: Session, n: int, fmt: str, scale, max_width, quality):
-    """(graded frame, payload bytes, (width, height)) for one frame request (runs on the pool)."""
-    frame = session.frame(n)
-    height, width = frame.rgb.shape[:2]
-    size = scaled_size(width, height, scale, max_width)
-    payload = encode_frame(resize(frame.rgb, size), fmt, quality)
-    if len(payload) > protocol.MAX_FRAME_BYTES:
-        raise ProtocolError("too_large", f"the frame would have {len(payload)} bytes; ask for a smaller scale")
-    return frame, payload, size
+    """(graded frame, payload, its reservation of the memory budget (release it once sent),
+    (width, height)) for one frame request (runs on a worker)."""
+    video = session.info.video
+    size = scaled_size(video.width, video.height, scale, max_width)
+
+    def encode(rgb):
+        payload = encode_frame(resize(rgb, size), fmt, quality)
+        if len(payload) > protocol.MAX_FRAME_BYTES:
+            raise ProtocolError("too_large", f"the frame would have {len(payload)} bytes; ask for a smaller scale")
+        return payload
+
+    return (*session.encoded(n, encode), size)
 
 
 def _frame_header(rid, op: str, session: Session, frame, fmt: str, width: int, height: int) -> dict:

@@ -1,21 +1,23 @@
 """One client's preview session: an open clip, its grade settings, and graded frames on demand.
 
-Each session owns its decoder (a :class:`render.io.source.Source`): PyAV
-containers are not thread-safe, and editors scrub different places of a clip,
-so a shared decoder would have to seek back and forth under one lock and
-clients would wait on each other. What sessions share is the server's cache of
-decoded frames (keyed by the file's real path, size and mtime, and the frame
-index), so fifty clients on the same clip decode each frame once. Graded
-frames go to a second cache keyed by session and grade generation. While a
-client plays (asks for n, then n + 1), the next ``prefetch_frames`` frames are
-decoded and graded on a background thread, so playback is served from memory.
+Sessions own no decoder and no frame memory: they borrow decoders of their
+clip from the server's :class:`render.server.decoders.DecoderPool` and keep
+frames in its :class:`render.server.memory.MemoryBudget`, decoded frames keyed
+by clip and index, graded ones by clip, grade and index, so fifty clients on the
+same clip decode each frame once, and clients with the same grade grade it
+once. Closing a session frees nothing but its settings; what it cached stays,
+within the budget, for the next client. While a client plays (asks for n, then
+n + 1), the next ``prefetch_frames`` frames are decoded and graded as
+background work of the server's scheduler, so playback is served from memory.
 """
 
 import dataclasses
-import itertools
+import hashlib
+import pickle
 import re
 import threading
-from concurrent.futures import Executor
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,33 +26,42 @@ from render.emotion.labels import EMOTIONS
 from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
-from render.io.source import VideoFrame, open_source
+from render.io.source import SourceInfo, VideoFrame
 from render.looks.preset import load_preset
 from render.mood_grade import GradeOptions, grade_recipe, mood_timeline
-from render.server.frames import FrameCache
+from render.server.decoders import DecoderPool
+from render.server.memory import MemoryBudget, Reservation
 from render.server.protocol import ProtocolError
+from render.server.scheduler import FairScheduler
 
 PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")     # a name, never a path
 BACKENDS = ("auto", "cuda", "opencl", "numpy")
-_session_ids = itertools.count(1)
+WORK_FRAMES = 3            # a frame being graded or encoded: its output, a scaled copy, the encoding
+BUFFER_FRAMES = 22         # a GPU/OpenCL backend's standing buffers: in + out + 5 float32 RGB planes
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every session of a server shares."""
+
+    budget: MemoryBudget
+    decoders: DecoderPool
+    scheduler: FairScheduler
+    prefetch_frames: int = 8
+
+
+def grade_id(recipe: GradeRecipe) -> str:
+    """A digest naming what ``recipe`` does to frames (equal recipes, equal digests)."""
+    return hashlib.blake2b(pickle.dumps(recipe, protocol=5), digest_size=16).hexdigest()
 
 
 class Session:
-    """An open clip with its grade; thread-safe (decoding and grading hold the session's decode lock)."""
+    """An open clip with its grade; thread-safe."""
 
-    def __init__(self, path: Path, options: GradeOptions, decoded: FrameCache, graded: FrameCache,
-                 prefetch_pool: Executor, prefetch_frames: int = 8):
-        self.id = next(_session_ids)
+    def __init__(self, path: Path, options: GradeOptions, shared: Shared):
         self.path = path
-        self.source = open_source(path)
-        if self.source.info.video is None:
-            self.source.close()
-            raise ProtocolError("media", f"{path.name}: has no video stream")
-        stat = path.stat()
-        self._clip_key = (str(path), stat.st_size, stat.st_mtime_ns)
-        self._decoded, self._graded = decoded, graded
-        self._prefetch_pool, self._prefetch_frames = prefetch_pool, prefetch_frames
-        self._decode_lock = threading.Lock()    # the decoder and the grade; held for a whole frame
+        self._shared = shared
+        self.clip = shared.decoders.clip(path)
         self._state_lock = threading.Lock()     # users, prefetch ticket, closing; never held for long
         self._prefetch_ticket = 0
         self._last_request = -2
@@ -59,17 +70,17 @@ class Session:
         self._timelines: dict[str, MoodTimeline] = {}   # by mood option ("auto", or a forced emotion)
         self.timeline: MoodTimeline | None = None       # the one the current grade follows
         self.options = options
-        try:
-            recipe = self._recipe(options)
-            self._grade = (0, recipe, make_process(recipe))
-        except BaseException:
-            self.source.close()
-            raise
+        recipe = self._recipe(options)
+        self._grade = (0, grade_id(recipe), make_process(recipe), recipe.is_pass_through)
 
     # ------------------------------------------------------------------ info
     @property
+    def info(self) -> SourceInfo:
+        return self.clip.info
+
+    @property
     def frame_count(self) -> int:
-        return self.source.info.video.frame_count
+        return self.clip.info.video.frame_count
 
     def settings(self) -> dict:
         """The session's grade settings as the protocol reports them."""
@@ -97,45 +108,46 @@ class Session:
         except MoodgradeError as exc:
             raise ProtocolError("grade", str(exc)) from None
         with self._state_lock:
-            generation = self._grade[0] + 1
             self.options = options
-            self._grade = (generation, recipe, process)
+            self._grade = (self._grade[0] + 1, grade_id(recipe), process, recipe.is_pass_through)
             self._prefetch_ticket += 1
-        self._graded.discard(lambda key: key[0] != self.id or key[1] == generation)
         return self.settings()
 
     # ---------------------------------------------------------------- frames
     def frame(self, n: int) -> VideoFrame:
-        """Frame ``n`` graded with the session's current grade (cached)."""
+        """Frame ``n`` graded with the session's current grade (read-only pixels; cached)."""
         if not 0 <= n < self.frame_count:
             raise ProtocolError("out_of_range", f"frame {n} out of range (the clip has {self.frame_count} frames)")
-        generation, _, process = self._grade
-        key = (self.id, generation, n)
-        graded = self._graded.get(key)
+        if self._closed:
+            raise ProtocolError("no_clip", "the session was closed")
+        _, grade, process, pass_through = self._grade
+        budget = self._shared.budget
+        key = ("graded", self.clip.key, grade, n)
+        graded = budget.get(key)
         if graded is not None:
             return graded
-        with self._decode_lock:
-            if self._closed:
-                raise ProtocolError("no_clip", "the session was closed")
-            graded = self._graded.get(key)
-            if graded is None:
-                decoded = self._decoded_frame(n)
-                try:
-                    rgb = process(decoded)
-                except MoodgradeError as exc:
-                    raise ProtocolError("grade", str(exc)) from None
-                graded = decoded if rgb is decoded.rgb else dataclasses.replace(decoded, rgb=rgb)
-                self._graded.put(key, graded)
+        decoded = self._shared.decoders.frame(self.clip, n)
+        if pass_through:
+            return decoded
+        budget.stand("grading buffers", BUFFER_FRAMES * decoded.rgb.nbytes)
+        with budget.reserve(WORK_FRAMES * decoded.rgb.nbytes, "grading a frame"):
+            try:
+                rgb = process(decoded)
+            except MoodgradeError as exc:
+                raise ProtocolError("grade", str(exc)) from None
+        rgb.flags.writeable = False
+        graded = dataclasses.replace(decoded, rgb=rgb)
+        budget.put(key, graded)
         return graded
 
-    def _decoded_frame(self, n: int) -> VideoFrame:
-        key = (self._clip_key, n)
-        frame = self._decoded.get(key)
-        if frame is None:
-            frame = self.source.frame(n)
-            frame.rgb.flags.writeable = False       # shared between sessions: nobody may modify it
-            self._decoded.put(key, frame)
-        return frame
+    def encoded(self, n: int, encode: Callable[[np.ndarray], bytes]) -> tuple[VideoFrame, bytes, Reservation]:
+        """Frame ``n`` graded, its pixels made a reply payload by ``encode(rgb)``, and the payload's
+        reservation of the memory budget (release it once the payload is sent)."""
+        frame = self.frame(n)
+        budget = self._shared.budget
+        with budget.reserve(WORK_FRAMES * frame.rgb.nbytes, "encoding a frame"):
+            payload = encode(frame.rgb)
+            return frame, payload, budget.reserve(len(payload), "a reply being sent")
 
     def prefetch_after(self, n: int) -> None:
         """After a request for ``n``: when it follows the previous request (playback), decode and grade
@@ -145,19 +157,16 @@ class Session:
             self._prefetch_ticket += 1
             ticket = self._prefetch_ticket
             playing, self._last_request = n == self._last_request + 1, n
-        if self._prefetch_frames <= 0 or not playing:
+        if self._shared.prefetch_frames <= 0 or not playing:
             return
-        stop = min(n + 1 + self._prefetch_frames, self.frame_count)
-        self._prefetch_pool.submit(self._prefetch, range(n + 1, stop), ticket)
+        stop = min(n + 1 + self._shared.prefetch_frames, self.frame_count)
+        self._shared.scheduler.submit_background(self, self._prefetch, range(n + 1, stop), ticket)
 
     def _prefetch(self, indices: range, ticket: int) -> None:
         for k in indices:
             if self._closed or ticket != self._prefetch_ticket:
                 return
-            try:
-                self.frame(k)
-            except MoodgradeError:
-                return
+            self.frame(k)
 
     # ------------------------------------------------------------------ mood
     def load_timeline(self, mood: str | None = None) -> MoodTimeline:
@@ -197,17 +206,11 @@ class Session:
         return self
 
     def release(self) -> None:
-        """Drop one user; the last one closes the session. Never waits for a decode in progress
-        (it is called from the server's event loop): the decoder is closed on a thread of its own."""
+        """Drop one user; the last one closes the session (its read-ahead stops)."""
         with self._state_lock:
             self._users -= 1
             if self._users > 0 or self._closed:
                 return
             self._closed = True
             self._prefetch_ticket += 1
-        threading.Thread(target=self._close_decoder, name="moodgrade-close", daemon=True).start()
-        self._graded.discard(lambda key: key[0] != self.id)
-
-    def _close_decoder(self) -> None:
-        with self._decode_lock:
-            self.source.close()
+        self._shared.scheduler.forget(self)

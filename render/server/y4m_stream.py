@@ -76,9 +76,11 @@ class Y4mStream:
         try:
             writer.write(self.header)
             for n in self.frames:
-                record = await self.server.run_in_pool(self._record, n)
-                writer.write(record)
-                await asyncio.wait_for(writer.drain(), timeout)
+                _, record, reservation = await self.server.run_for(self.conn, self.session.encoded, n,
+                                                                   self._record)
+                with reservation:
+                    writer.write(record)
+                    await asyncio.wait_for(writer.drain(), timeout)
                 self.session.prefetch_after(n)
         except (ConnectionError, TimeoutError, OSError, MoodgradeError, asyncio.CancelledError):
             writer.transport.abort()
@@ -86,5 +88,5 @@ class Y4mStream:
             writer.close()
             self.session.release()
 
-    def _record(self, n: int) -> bytes:
-        return y4m_frame(self.session.frame(n).rgb, self.matrix, self.chroma)
+    def _record(self, rgb) -> bytes:
+        return y4m_frame(rgb, self.matrix, self.chroma)

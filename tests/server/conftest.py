@@ -46,7 +46,7 @@ def analysis_cache(tmp_path_factory):
 def server(media_root, socket_dir, analysis_cache):
     """A server on a thread: Unix socket plus TCP with the token ``secret``."""
     config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), tcp_port=0,
-                          token="secret", cache_mb=64, workers=2, grade=GradeOptions(cache_dir=str(analysis_cache)))
+                          token="secret", memory_mb=256, workers=2, grade=GradeOptions(cache_dir=str(analysis_cache)))
     with ServerThread(config) as running:
         yield running
 

@@ -56,7 +56,7 @@ def test_fifty_clients_scrub_at_once(server, media_root):
 
 def test_a_stalled_client_does_not_stall_others(media_root, socket_dir):
     config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), workers=2,
-                          write_timeout_s=2.0, write_buffer_bytes=64 << 10, cache_mb=32)
+                          write_timeout_s=2.0, write_buffer_bytes=64 << 10, memory_mb=256)
     with ServerThread(config) as server:
         stalled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)

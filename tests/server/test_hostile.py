@@ -63,6 +63,17 @@ class Raw:
         self.sock.close()
 
 
+def dropped_already(raw: Raw) -> bool:
+    """True when the server has closed ``raw`` (looked at without waiting for it)."""
+    raw.sock.settimeout(0.05)
+    try:
+        return raw.sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
 def answered_with_error(raw: Raw, code: str | None = None) -> bool:
     reply = raw.reply()
     return reply is not None and reply["ok"] is False and (code is None or reply["error"]["code"] == code)
@@ -112,7 +123,7 @@ def test_a_thousand_hostile_messages(media_root, socket_dir, tmp_path):
     (root / "empty.mp4").write_bytes(b"")
     (root / "truncated.mp4").write_bytes((media_root / "clip.mp4").read_bytes()[:3000])
     server = ServerProcess(["--root", str(root), "--socket", str(socket_dir / "p.sock"), "--tcp", "0",
-                            "--cache-mb", "16", "--prefetch", "4"])
+                            "--memory-mb", "256", "--prefetch", "4"])
     unix, tcp = server.addresses
     rng = random.Random(7)
     sent = answered = dropped = 0
@@ -185,15 +196,32 @@ def test_a_thousand_hostile_messages(media_root, socket_dir, tmp_path):
 
 def test_silent_and_half_sent_clients_time_out(media_root, socket_dir):
     config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), tcp_port=0,
-                          idle_timeout_s=1.0, message_timeout_s=0.5)
+                          idle_timeout_s=1.0, message_timeout_s=0.5, hello_timeout_s=0.5)
     with ServerThread(config) as server:
         silent, half = Raw(server.addresses[0]), Raw(server.addresses[0])
         stranger = Raw(server.addresses[1], hello=False)          # never says hello
         half.send(struct.pack(">I", 50) + b'{"op"')
         started = time.monotonic()
         assert stranger.closed() and half.closed()
-        assert time.monotonic() - started < 0.9                  # message_timeout_s, not idle_timeout_s
+        assert time.monotonic() - started < 0.9                  # hello/message timeouts, not idle_timeout_s
         assert silent.closed()
         assert time.monotonic() - started < 5
         with PreviewClient.connect(server.addresses[0]) as client:
             assert client.open("clip.mp4")["ok"]
+
+
+def test_silent_tcp_connections_never_take_the_places_of_clients(media_root, socket_dir):
+    """64 connections without the token, renewed every round: the editor on the Unix socket and a TCP
+    client with the token are still served (the cap on clients counts only those that said hello)."""
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"), tcp_port=0,
+                          token="secret", max_clients=8, max_strangers=16)
+    with ServerThread(config) as server:
+        unix, tcp = server.addresses
+        for _ in range(2):
+            silent = [Raw(tcp, hello=False) for _ in range(64)]
+            with PreviewClient.connect(unix) as editor, PreviewClient.connect(tcp, token="secret") as viewer:
+                assert editor.open("clip.mp4")["ok"] and viewer.open("clip.mp4")["ok"]
+                assert editor.frame(3, format="jpeg", max_width=64)[0]["n"] == 3
+            assert sum(map(dropped_already, silent)) >= 64 - 16       # dropped to make room for newer ones
+            for raw in silent:
+                raw.sock.close()

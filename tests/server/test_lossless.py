@@ -29,7 +29,7 @@ def test_random_access_into_a_real_clip(options, bikes, tmp_path, socket_dir):
         expected = {start + f.index: f.rgb for f in out.frames()}
     assert len(expected) == stop - start
     config = ServerConfig(roots=(str(bikes.parent),), socket_path=str(socket_dir / "p.sock"), grade=options,
-                          cache_mb=32, workers=2)
+                          memory_mb=256, workers=2)
     order = list(range(start, stop, 7)) + random.Random(1).sample(range(start, stop), 12)
     with ServerThread(config) as server, PreviewClient.connect(server.addresses[0]) as client:
         client.open(bikes.name)

@@ -1,0 +1,126 @@
+"""The preview server's memory: one budget in bytes for everything it holds.
+
+Two kinds of use share the budget. Cached frames (decoded and graded, of every
+session) are evicted least recently used first, whenever room is needed.
+Reservations are what cannot be evicted while in use: open decoders, the
+buffers of the grading backend, frames being graded, and replies being written
+to clients. A reservation that does not fit after every cached frame is gone
+is refused with ``busy``: an overloaded server says so instead of growing.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from render.io.source import VideoFrame
+from render.server.protocol import ProtocolError
+
+
+class Reservation:
+    """Bytes taken from a :class:`MemoryBudget` until :meth:`release` (idempotent; ``with`` releases)."""
+
+    def __init__(self, budget: "MemoryBudget", nbytes: int):
+        self._budget, self.nbytes = budget, nbytes
+
+    def release(self) -> None:
+        if self._budget is not None:
+            self._budget._release(self.nbytes)
+            self._budget = None
+
+    def __enter__(self) -> "Reservation":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class MemoryBudget:
+    """``total_bytes`` shared by an LRU of frames (:class:`VideoFrame`, by pixel bytes) and reservations."""
+
+    def __init__(self, total_bytes: int):
+        self.total_bytes = int(total_bytes)
+        self._lock = threading.Lock()
+        self._frames: OrderedDict[Hashable, VideoFrame] = OrderedDict()
+        self._frame_bytes = 0
+        self._reserved = 0
+        self._standing: dict[str, int] = {}
+        self.hits = 0
+        self.misses = 0
+        self.refusals = 0
+
+    # ---------------------------------------------------------------- frames
+    def get(self, key: Hashable) -> VideoFrame | None:
+        """The cached frame for ``key`` (now the most recently used), or None."""
+        with self._lock:
+            frame = self._frames.get(key)
+            if frame is None:
+                self.misses += 1
+                return None
+            self._frames.move_to_end(key)
+            self.hits += 1
+            return frame
+
+    def put(self, key: Hashable, frame: VideoFrame) -> None:
+        """Cache ``frame`` (its pixels must not be modified afterwards), evicting the least recently
+        used frames to make room; a frame that does not fit beside the reservations is not kept."""
+        with self._lock:
+            old = self._frames.pop(key, None)
+            if old is not None:
+                self._frame_bytes -= old.rgb.nbytes
+            if self._reserved + frame.rgb.nbytes > self.total_bytes:
+                return
+            self._frames[key] = frame
+            self._frame_bytes += frame.rgb.nbytes
+            self._evict_to(self.total_bytes - self._reserved)
+
+    def discard(self, keep: Callable[[Hashable], bool]) -> None:
+        """Drop every cached frame whose key ``keep(key)`` rejects."""
+        with self._lock:
+            for key in [k for k in self._frames if not keep(k)]:
+                self._frame_bytes -= self._frames.pop(key).rgb.nbytes
+
+    def _evict_to(self, frame_bytes: int) -> None:
+        while self._frame_bytes > frame_bytes and self._frames:
+            _, evicted = self._frames.popitem(last=False)
+            self._frame_bytes -= evicted.rgb.nbytes
+
+    # ---------------------------------------------------------- reservations
+    def reserve(self, nbytes: int, what: str) -> Reservation:
+        """Take ``nbytes`` for ``what`` (named in the refusal), evicting cached frames as needed;
+        ProtocolError ``busy`` when the reservations already in use leave too little."""
+        nbytes = max(0, int(nbytes))
+        with self._lock:
+            if self._reserved + nbytes > self.total_bytes:
+                self.refusals += 1
+                raise ProtocolError("busy", f"the server's memory budget ({self.total_bytes >> 20} MiB) is in use; "
+                                            f"no room for {what} ({nbytes >> 20} MiB); try again")
+            self._reserved += nbytes
+            self._evict_to(self.total_bytes - self._reserved)
+        return Reservation(self, nbytes)
+
+    def stand(self, name: str, nbytes: int) -> None:
+        """Keep at least ``nbytes`` reserved for ``name`` from now on (memory that stays allocated once
+        used, such as a backend's frame buffers): raises the standing reservation, never lowers it."""
+        with self._lock:
+            grow = int(nbytes) - self._standing.get(name, 0)
+            if grow > 0:
+                self._standing[name] = int(nbytes)
+                self._reserved += grow
+                self._evict_to(max(0, self.total_bytes - self._reserved))
+
+    def _release(self, nbytes: int) -> None:
+        with self._lock:
+            self._reserved -= nbytes
+
+    # ---------------------------------------------------------------- status
+    @property
+    def frame_bytes(self) -> int:
+        return self._frame_bytes
+
+    @property
+    def reserved_bytes(self) -> int:
+        return self._reserved
+
+    @property
+    def used_bytes(self) -> int:
+        return self._frame_bytes + self._reserved
