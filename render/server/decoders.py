@@ -99,7 +99,7 @@ class DecoderPool:
             raise
         self.give_back(clip, source, reservation)
         frame.rgb.flags.writeable = False           # shared between sessions: nobody may modify it
-        self.budget.put(key, frame)
+        self.budget.put(key, frame, precious=True)
         return frame
 
     def _borrow(self, clip: Clip, n: int) -> tuple[Source, Reservation]:

@@ -1,7 +1,10 @@
 """The preview server's memory: one budget in bytes for everything it holds.
 
 Two kinds of use share the budget. Cached frames (decoded and graded, of every
-session) are evicted least recently used first, whenever room is needed.
+session) are evicted least recently used first, whenever room is needed;
+frames marked precious (decoded ones: remaking one may mean decoding a whole
+group of pictures, where a graded one costs one grade) keep at least half of
+the room the cache has.
 Reservations are what cannot be evicted while in use: open decoders, the
 buffers of the grading backend, frames being graded, and replies being written
 to clients. A reservation that does not fit after every cached frame is gone
@@ -10,7 +13,7 @@ is refused with ``busy``: an overloaded server says so instead of growing.
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 
 from render.io.source import VideoFrame
 from render.server.protocol import ProtocolError
@@ -40,8 +43,8 @@ class MemoryBudget:
     def __init__(self, total_bytes: int):
         self.total_bytes = int(total_bytes)
         self._lock = threading.Lock()
-        self._frames: OrderedDict[Hashable, VideoFrame] = OrderedDict()
-        self._frame_bytes = 0
+        self._lru = {False: OrderedDict(), True: OrderedDict()}     # by precious: key -> frame
+        self._bytes = {False: 0, True: 0}
         self._reserved = 0
         self._standing: dict[str, int] = {}
         self.hits = 0
@@ -52,37 +55,36 @@ class MemoryBudget:
     def get(self, key: Hashable) -> VideoFrame | None:
         """The cached frame for ``key`` (now the most recently used), or None."""
         with self._lock:
-            frame = self._frames.get(key)
-            if frame is None:
-                self.misses += 1
-                return None
-            self._frames.move_to_end(key)
-            self.hits += 1
-            return frame
+            for lru in self._lru.values():
+                frame = lru.get(key)
+                if frame is not None:
+                    lru.move_to_end(key)
+                    self.hits += 1
+                    return frame
+            self.misses += 1
+            return None
 
-    def put(self, key: Hashable, frame: VideoFrame) -> None:
+    def put(self, key: Hashable, frame: VideoFrame, precious: bool = False) -> None:
         """Cache ``frame`` (its pixels must not be modified afterwards), evicting the least recently
         used frames to make room; a frame that does not fit beside the reservations is not kept."""
         with self._lock:
-            old = self._frames.pop(key, None)
-            if old is not None:
-                self._frame_bytes -= old.rgb.nbytes
+            for kind, lru in self._lru.items():
+                old = lru.pop(key, None)
+                if old is not None:
+                    self._bytes[kind] -= old.rgb.nbytes
             if self._reserved + frame.rgb.nbytes > self.total_bytes:
                 return
-            self._frames[key] = frame
-            self._frame_bytes += frame.rgb.nbytes
+            self._lru[precious][key] = frame
+            self._bytes[precious] += frame.rgb.nbytes
             self._evict_to(self.total_bytes - self._reserved)
 
-    def discard(self, keep: Callable[[Hashable], bool]) -> None:
-        """Drop every cached frame whose key ``keep(key)`` rejects."""
-        with self._lock:
-            for key in [k for k in self._frames if not keep(k)]:
-                self._frame_bytes -= self._frames.pop(key).rgb.nbytes
-
     def _evict_to(self, frame_bytes: int) -> None:
-        while self._frame_bytes > frame_bytes and self._frames:
-            _, evicted = self._frames.popitem(last=False)
-            self._frame_bytes -= evicted.rgb.nbytes
+        """Evict until the cached frames take at most ``frame_bytes``: the least recently used
+        ordinary frame while ordinary frames take at least half, else the oldest precious one."""
+        while self._bytes[False] + self._bytes[True] > frame_bytes:
+            kind = bool(self._lru[True]) and (self._bytes[True] > self._bytes[False] or not self._lru[False])
+            _, evicted = self._lru[kind].popitem(last=False)
+            self._bytes[kind] -= evicted.rgb.nbytes
 
     # ---------------------------------------------------------- reservations
     def reserve(self, nbytes: int, what: str) -> Reservation:
@@ -115,7 +117,7 @@ class MemoryBudget:
     # ---------------------------------------------------------------- status
     @property
     def frame_bytes(self) -> int:
-        return self._frame_bytes
+        return self._bytes[False] + self._bytes[True]
 
     @property
     def reserved_bytes(self) -> int:
@@ -123,4 +125,4 @@ class MemoryBudget:
 
     @property
     def used_bytes(self) -> int:
-        return self._frame_bytes + self._reserved
+        return self.frame_bytes + self._reserved

@@ -2,9 +2,10 @@
 
 Every job (decode, grade and encode one frame; open a clip; build a grade) is
 charged to the client that asked for it. Each client has a virtual finish time
-that grows by the seconds its jobs took; the next job to run is the one whose
-start tag (the later of the client's finish time and the scheduler's virtual
-clock) is smallest (Goyal, Vin and Cheng's start-time fair queuing). A client
+that grows by the seconds its jobs take (estimated from its previous job when
+queued, corrected when done); the next job to run is the one whose start tag
+(the later of the client's finish time and the scheduler's virtual clock) is
+smallest (Goyal, Vin and Cheng's start-time fair queuing). A client
 that asks little (an editor opening a clip for one thumbnail) therefore runs
 next, however many heavy clients are scrubbing, and heavy clients share what
 is left evenly. Read-ahead (``background`` jobs) runs only when no client is
@@ -23,11 +24,15 @@ from concurrent.futures import Future
 from render.server.protocol import ProtocolError
 
 
-class _Job:
-    __slots__ = ("client", "fn", "args", "future", "queued_at", "start_tag")
+FIRST_COST_S = 0.01        # the estimated cost of a client's first job
 
-    def __init__(self, client: Hashable, fn: Callable, args: tuple, start_tag: float):
-        self.client, self.fn, self.args, self.start_tag = client, fn, args, start_tag
+
+class _Job:
+    __slots__ = ("client", "fn", "args", "future", "queued_at", "start_tag", "estimate_s")
+
+    def __init__(self, client: Hashable, fn: Callable, args: tuple, start_tag: float, estimate_s: float):
+        self.client, self.fn, self.args = client, fn, args
+        self.start_tag, self.estimate_s = start_tag, estimate_s
         self.future: Future = Future()
         self.queued_at = time.monotonic()
 
@@ -42,7 +47,9 @@ class FairScheduler:
         self._queue: list[tuple[float, int, _Job]] = []          # (start tag, order, job): a heap
         self._background: dict[Hashable, tuple[Callable, tuple]] = {}   # the newest read-ahead per client
         self._finish: dict[Hashable, float] = {}                 # virtual finish time per client
+        self._cost_s: dict[Hashable, float] = {}                 # the seconds of its last job, per client
         self._jobs: dict[Hashable, int] = {}                     # queued + running per client
+        self._gone: set[Hashable] = set()                        # forgotten, with jobs still running
         self._virtual_s = 0.0
         self._order = itertools.count()
         self._stopping = False
@@ -62,7 +69,9 @@ class FairScheduler:
                 self.busy_answers += 1
                 raise ProtocolError("busy", f"at most {self.per_client_jobs} requests per client at a time")
             tag = max(self._virtual_s, self._finish.get(client, 0.0))
-            job = _Job(client, fn, args, tag)
+            estimate_s = self._cost_s.get(client, FIRST_COST_S)
+            self._finish[client] = tag + estimate_s
+            job = _Job(client, fn, args, tag, estimate_s)
             self._jobs[client] = self._jobs.get(client, 0) + 1
             heapq.heappush(self._queue, (tag, next(self._order), job))
             self._lock.notify()
@@ -81,8 +90,9 @@ class FairScheduler:
         with self._lock:
             self._background.pop(client, None)
             if not self._jobs.get(client):
-                self._jobs.pop(client, None)
-                self._finish.pop(client, None)
+                self._drop(client)
+            else:
+                self._gone.add(client)
 
     def shutdown(self) -> None:
         """Refuse new jobs, answer queued ones ``busy``, and wait for the running ones."""
@@ -137,5 +147,13 @@ class FairScheduler:
         finally:
             cost_s = time.monotonic() - started
             with self._lock:
-                self._finish[job.client] = job.start_tag + cost_s
+                self._finish[job.client] += cost_s - job.estimate_s
+                self._cost_s[job.client] = cost_s
                 self._jobs[job.client] -= 1
+                if not self._jobs[job.client] and job.client in self._gone:
+                    self._drop(job.client)
+
+    def _drop(self, client: Hashable) -> None:
+        self._gone.discard(client)
+        for accounts in (self._jobs, self._finish, self._cost_s):
+            accounts.pop(client, None)

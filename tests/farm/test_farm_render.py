@@ -57,6 +57,22 @@ def test_mood_graded_farm_render_is_bit_identical_to_moodgrade_grade(ray_local, 
     assert np.array_equal(farm_sound, single_sound)
 
 
+def test_auto_mood_farm_render_is_bit_identical_to_a_cold_single_render(ray_local, farm_clip, tmp_path):
+    """--mood auto: the farm analyses on its own (its cache empty) and must grade picture and sound
+    exactly as a single render whose analysis was also fresh."""
+    from render.mood_grade import GradeOptions, grade_video
+
+    def options(cache: str) -> GradeOptions:
+        return GradeOptions(preset="teal-orange", backend="numpy", cache_dir=str(tmp_path / cache))
+
+    grade_video(farm_clip, tmp_path / "single.mkv", options("single-cache"), LOSSLESS)
+    job = plan_job(farm_clip, tmp_path / "farm.mkv", LOSSLESS, options("farm-cache"), chunks=4, on_ray=True,
+                   analysis_range_s=0)
+    run_farm(job)
+    assert_same_render(tmp_path / "farm.mkv", tmp_path / "single.mkv", frame_rate=25)
+    assert np.array_equal(audio_samples(tmp_path / "farm.mkv"), audio_samples(tmp_path / "single.mkv"))
+
+
 def test_b_frame_chunks_join_with_source_timestamps(ray_local, farm_clip, tmp_path):
     """libx264 chunks reorder B-frames; the joined MP4 keeps every pts and has increasing dts."""
     settings = EncodeSettings(speed_preset="veryfast", crf=16)

@@ -66,3 +66,20 @@ def test_the_grade_command_with_a_preset_mood_and_ops(media_root, tmp_path, sock
             header, rgb = client.frame(frame.index)
             assert header["generation"] == 1 and header["mood"]["dominant"] == "sad"
             assert np.array_equal(rgb, frame.rgb), f"frame {frame.index}"
+
+
+def test_auto_mood_session_matches_a_cold_grade_frame_for_frame(media_root, tmp_path, socket_dir):
+    """A preset following the analysed mood: the server analyses with its own, empty cache and must
+    give the frames ``moodgrade grade`` made from a fresh analysis of its own."""
+    out = tmp_path / "graded.mkv"
+    result = moodgrade("grade", media_root / "clip.mp4", out, "--preset", "teal-orange", "--cache-dir",
+                       tmp_path / "grade-cache", "--codec", "ffv1", "--pix-fmt", "bgr0", "--quiet")
+    assert result.returncode == 0, result.stderr
+    config = ServerConfig(roots=(str(media_root),), socket_path=str(socket_dir / "p.sock"),
+                          grade=GradeOptions(cache_dir=str(tmp_path / "server-cache")))
+    with ServerThread(config) as server, open_source(out) as graded, \
+            PreviewClient.connect(server.addresses[0]) as client:
+        client.open("clip.mp4")
+        assert client.set(preset="teal-orange")["mood"] == "auto"
+        for frame in graded.frames():
+            assert np.array_equal(client.frame(frame.index)[1], frame.rgb), f"frame {frame.index}"
