@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from render.errors import MoodgradeError
+from render.server.protocol import ProtocolError
 from render.server.session import Session
 from render.server.sockets import default_socket_path, private_folder, size_send_buffer
 from render.server.y4m import y4m_frame
@@ -76,8 +77,7 @@ class Y4mStream:
         try:
             writer.write(self.header)
             for n in self.frames:
-                _, record, reservation = await self.server.run_for(self.conn, self.session.encoded, n,
-                                                                   self._record)
+                record, reservation = await self._record_of(n)
                 with reservation:
                     writer.write(record)
                     await asyncio.wait_for(writer.drain(), timeout)
@@ -87,6 +87,20 @@ class Y4mStream:
         finally:
             writer.close()
             self.session.release()
+
+    async def _record_of(self, n: int):
+        """Frame ``n``'s y4m record and its reservation. A player cannot be told ``busy`` mid-stream,
+        so a busy server is asked again for up to write_timeout_s, as a stalled reader is waited for."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.server.config.write_timeout_s
+        while True:
+            try:
+                _, record, reservation = await self.server.run_for(self.conn, self.session.encoded, n, self._record)
+                return record, reservation
+            except ProtocolError as exc:
+                if exc.code != "busy" or loop.time() > give_up:
+                    raise
+                await asyncio.sleep(0.05)
 
     def _record(self, rgb) -> bytes:
         return y4m_frame(rgb, self.matrix, self.chroma)
