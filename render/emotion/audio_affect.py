@@ -58,7 +58,9 @@ class SpectralFrames:
         than one spectrum is padded with silence to one."""
         if not self._parts:
             self.push(np.zeros(self._n_fft - self._held.size, np.float32))
-        power, centroid, flux = (np.concatenate(column) for column in zip(*self._parts))
+        if len(self._parts) > 1:            # joined once; the pieces are let go (8 MB for two hours)
+            self._parts = [tuple(np.concatenate(column) for column in zip(*self._parts))]
+        power, centroid, flux = self._parts[0]
         times = (np.arange(power.size) * self._hop + self._n_fft / 2) / self._rate
         return times, power, centroid, flux
 
@@ -75,36 +77,47 @@ class SpectralFrames:
 
 
 def _onsets(flux: np.ndarray, spectra_per_s: float) -> np.ndarray:
-    """Indices of onset peaks: local maxima above the running median by 1.5 robust deviations."""
+    """Indices of onset peaks: local maxima above the running median by 1.5 robust deviations
+    (worked out a block of spectra at a time: memory stays a few blocks at any length)."""
     if flux.size < 3:
         return np.zeros(0, int)
     half = max(1, round(0.25 * spectra_per_s))
     windows = np.lib.stride_tricks.sliding_window_view(np.pad(flux, half, mode="edge"), 2 * half + 1)
-    median, spread = np.empty(flux.size), np.empty(flux.size)
-    for start in range(0, flux.size, _BLOCK_SPECTRA):      # a block at a time: medians copy their windows
-        part = windows[start:start + _BLOCK_SPECTRA]
-        median[start:start + len(part)] = np.median(part, axis=1)
-        spread[start:start + len(part)] = np.median(np.abs(part - median[start:start + len(part), None]),
-                                                    axis=1) * 1.4826
     min_gap = max(1, round(0.05 * spectra_per_s))
     local = np.lib.stride_tricks.sliding_window_view(np.pad(flux, min_gap, mode="edge"), 2 * min_gap + 1)
-    peaks = np.flatnonzero((flux >= local.max(axis=1)) & (flux > median + 1.5 * spread + 0.05))
+    peaks = []
+    for start in range(0, flux.size, _BLOCK_SPECTRA):      # medians copy their windows
+        part, here = windows[start:start + _BLOCK_SPECTRA], flux[start:start + _BLOCK_SPECTRA]
+        median = np.median(part, axis=1).astype(np.float64)
+        spread = np.median(np.abs(part - median[:, None]), axis=1) * 1.4826
+        top = local[start:start + _BLOCK_SPECTRA].max(axis=1)
+        peaks.append(start + np.flatnonzero((here >= top) & (here > median + 1.5 * spread + 0.05)))
     kept: list[int] = []
-    for p in peaks:
+    for p in np.concatenate(peaks):
         if not kept or p - kept[-1] >= min_gap:
             kept.append(int(p))
     return np.asarray(kept, int)
 
 
+def _prefix_sums(values: np.ndarray) -> np.ndarray:
+    """0 then the running sums of ``values`` in float64 ((n + 1,), without a second copy)."""
+    sums = np.empty(values.size + 1, np.float64)
+    sums[0] = 0.0
+    np.cumsum(values, dtype=np.float64, out=sums[1:])
+    return sums
+
+
 def _window_mean(values: np.ndarray, times_s: np.ndarray, at_s: np.ndarray, half_s: float,
                  weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Mean of ``values`` over ``|times_s - at_s| <= half_s`` (weighted), and the weight in each window."""
-    w = np.ones_like(values) if weights is None else weights
-    cum_w = np.concatenate([[0.0], np.cumsum(w, dtype=np.float64)])
-    cum_v = np.concatenate([[0.0], np.cumsum(values * w, dtype=np.float64)])
+    cum_v = _prefix_sums(values if weights is None else values * weights)
     lo = np.searchsorted(times_s, at_s - half_s, side="left")
     hi = np.searchsorted(times_s, at_s + half_s, side="right")
-    total = cum_w[hi] - cum_w[lo]
+    if weights is None:         # unweighted: the weight is the count, exactly as a sum of ones
+        total = (hi - lo).astype(np.float64)
+    else:
+        cum_w = _prefix_sums(weights)
+        total = cum_w[hi] - cum_w[lo]
     mean = np.where(total > 0, (cum_v[hi] - cum_v[lo]) / np.maximum(total, 1e-12), 0.0)
     return mean, total
 
