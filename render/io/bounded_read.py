@@ -103,7 +103,11 @@ def read_bytes_file(path: str | os.PathLike, limit_bytes: int, what: str = "file
     """
     with open_regular_file(path, what, error) as f:
         try:
-            data = f.read(limit_bytes + 1)
+            # Asking for the file's size (+1) first keeps the buffer small: read(n) allocates n bytes.
+            want = min(limit_bytes, os.fstat(f.fileno()).st_size) + 1
+            data = f.read(want)
+            if len(data) == want <= limit_bytes:         # it grew since: read on, still bounded
+                data += f.read(limit_bytes + 1 - want)
         except OSError as exc:
             raise error(f"{display_path(path)}: cannot read {what}: {_os_error_text(exc)}") from None
     if len(data) > limit_bytes:
