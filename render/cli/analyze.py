@@ -37,7 +37,7 @@ def analyze(input_path, json_path, csv_path, plot_path, override_path, no_cache,
         check_output_path(path, inputs=(input_path,), overwrite=True)
     if plot_path:
         check_plot_path(plot_path)
-    with reporter.task("analysing", total=0):
+    with reporter.task("analysing"):
         timeline = analyze_file(input_path, sample_fps=sample_fps, progress=reporter.analysis_progress,
                                 cache_dir=cache_dir, use_cache=not no_cache, overrides=override_path)
     if json_path:

@@ -21,7 +21,7 @@ def demo(output_path: str, quiet: bool, log_json: bool) -> None:
     turns from a major chord to a low minor drone: the grade and the sound follow the mood change.
     """
     reporter = make_reporter(quiet, log_json)
-    with reporter.task("demo", total=0):
+    with reporter.task("grading"):
         report = grade_video(DEMO_CLIP, output_path, GradeOptions(preset=DEMO_PRESET), overwrite=True,
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
     output = Path(report.render.output).resolve()

@@ -52,7 +52,7 @@ def _plan(reporter: Reporter, input_path, output_path, overwrite, chunks, chunk_
     (``on_ray``: as Ray tasks)."""
     options = grade_options(params)
     settings = encode_settings(**params)
-    with reporter.task("planning", total=0):
+    with reporter.task("planning"):
         return plan_job(input_path, output_path, settings, options, job_dir=job_dir, chunks=chunks,
                         chunk_seconds=chunk_seconds, overwrite=overwrite, on_analysis=reporter.analysis_progress,
                         on_ray=on_ray)
@@ -92,7 +92,7 @@ def farm_render(input_path, output_path, overwrite, chunks, chunk_seconds, job_d
     with ray_session(address, workers, ray_token_file):
         job = _plan(reporter, input_path, output_path, overwrite, chunks, chunk_seconds, job_dir, params,
                     on_ray=True)
-        with reporter.task(f"farm ({len(job.chunks)} chunks)", total=job.frame_count):
+        with reporter.task(f"farm ({len(job.chunks)} chunks)"):
             result = run_farm(job, workers=workers, threads=threads, max_attempts=max_attempts,
                               overwrite=overwrite, on_progress=reporter.progress,
                               on_chunk=_chunk_reporter(reporter))
@@ -137,7 +137,7 @@ def farm_plan(input_path, output_path, overwrite, chunks, chunk_seconds, job_dir
 def render_chunk_command(job_dir, index, threads, force, quiet, log_json) -> None:
     """Render chunk INDEX of the farm job in JOBDIR (a frame range of the job)."""
     reporter = make_reporter(quiet, log_json)
-    with reporter.task(f"chunk {index}", total=0):
+    with reporter.task(f"chunk {index}"):
         result = render_chunk(job_dir, index, threads=threads, force=force, on_progress=reporter.progress)
     state = "already done" if result.skipped else f"rendered in {result.seconds:.1f} s"
     reporter.result(f"chunk {index}: {result.frames} frames, {state}", index=index, frames=result.frames,
@@ -151,6 +151,6 @@ def render_chunk_command(job_dir, index, threads, force, quiet, log_json) -> Non
 def join_command(job_dir, overwrite, quiet, log_json) -> None:
     """Join the chunks of the farm job in JOBDIR into its output file, without re-encoding."""
     reporter = make_reporter(quiet, log_json)
-    with reporter.task("joining", total=0):
+    with reporter.task("joining"):
         result = join_chunks(job_dir, overwrite=overwrite, on_progress=reporter.progress)
     _report_join(reporter, result)

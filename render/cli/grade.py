@@ -107,7 +107,7 @@ def grade(input_path, output_path, **params) -> None:
     options = grade_options(params)
     overwrite, workers = params.pop("overwrite"), params.pop("workers")
     settings = encode_settings(**params)
-    with reporter.task("analysing and grading", total=0):
+    with reporter.task("grading"):
         report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
     result, sound = report.render, report.soundtrack

@@ -4,6 +4,7 @@
 import json
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import click
@@ -17,32 +18,57 @@ _JSON_INTERVAL_S = 1.0
 
 
 class Reporter:
-    """Receives progress, warnings and the result of a command and shows them."""
+    """Receives progress, warnings and the result of a command and shows them.
 
-    def __init__(self, mode: str):
+    Progress comes in phases (the analysis, then the render): each phase has a bar of its
+    own, whose elapsed time, rate and ETA count from that phase's start; a phase whose
+    length is not known yet shows a moving bar and no ETA, never a finished one.
+    ``clock``: seconds (monotonic), for tests.
+    """
+
+    def __init__(self, mode: str, clock: Callable[[], float] = time.monotonic, console: Console | None = None):
         self.mode = mode            # "bar", "quiet" or "json"
-        self._bar = None
+        self._clock = clock
+        self._console = console or Console(stderr=True)
+        self._bar: Bar | None = None
+        self._render_phase = "rendering"
+        self._phase: str | None = None
         self._task = None
         self._last_json = 0.0
         self._counting_since: float | None = None
 
     def progress(self, p: Progress) -> None:
-        if self.mode == "bar" and self._bar is not None:
-            fps = f"{p.fps:5.1f} fps" if p.fps else ""
-            self._bar.update(self._task, completed=p.frames_done, total=p.frames_total, fps=fps)
-        elif self.mode == "json":
-            now = time.monotonic()
-            if now - self._last_json >= _JSON_INTERVAL_S or p.frames_done == p.frames_total:
-                self._last_json = now
-                self.emit("progress", frames_done=p.frames_done, frames_total=p.frames_total,
-                          fps=round(p.fps, 3) if p.fps else None,
-                          eta_s=round(p.eta_s, 2) if p.eta_s is not None else None)
+        """Progress of the render (the phase the command's :meth:`task` names)."""
+        self._show(self._render_phase, p)
 
     def analysis_progress(self, done: int, expected: int | None) -> None:
-        """Progress of a pass that only counts frames (the analysis): ``expected`` may be None."""
+        """Progress of the analysis, which only counts frames: ``expected`` may be None (unknown)."""
         if self._counting_since is None:
-            self._counting_since = time.monotonic()
-        self.progress(progress_at(done, expected or done, time.monotonic() - self._counting_since))
+            self._counting_since = self._clock()
+        elapsed_s = self._clock() - self._counting_since
+        if expected:
+            self._show("analysing", progress_at(done, expected, elapsed_s))
+        else:
+            self._show("analysing", Progress(done, 0, elapsed_s, done / elapsed_s if elapsed_s > 0 else None, None))
+
+    def _show(self, phase: str, p: Progress) -> None:
+        total = p.frames_total or None
+        if self.mode == "bar" and self._bar is not None:
+            if phase != self._phase:            # a new phase: a new bar, its clock starting now
+                if self._task is not None:
+                    self._bar.remove_task(self._task)
+                self._task = self._bar.add_task(phase, total=total, fps="")
+                self._phase = phase
+            fps = f"{p.fps:5.1f} fps" if p.fps else ""
+            self._bar.update(self._task, completed=p.frames_done, total=total, fps=fps)
+        elif self.mode == "json":
+            now = self._clock()
+            finished = total is not None and p.frames_done >= total
+            if phase != self._phase or finished or now - self._last_json >= _JSON_INTERVAL_S:
+                self._phase, self._last_json = phase, now
+                self.emit("progress", phase=phase, frames_done=p.frames_done, frames_total=total,
+                          elapsed_s=round(p.elapsed_s, 2), fps=round(p.fps, 3) if p.fps else None,
+                          eta_s=round(p.eta_s, 2) if p.eta_s is not None else None)
 
     def warning(self, message: str) -> None:
         if self.mode == "json":
@@ -62,19 +88,20 @@ class Reporter:
         sys.stdout.flush()
 
     @contextmanager
-    def task(self, description: str, total: int):
-        """Show a bar for the duration of the block (terminal mode only)."""
+    def task(self, render_phase: str):
+        """Show progress for the duration of the block; ``render_phase`` names the render's phase
+        ("grading", "joining"...); the analysis, if any, shows as "analysing" before it."""
+        self._render_phase = render_phase
         if self.mode != "bar":
             yield self
             return
         self._bar = Bar(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[fps]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), transient=True, disable=not sys.stderr.isatty(),
-                        console=Console(stderr=True))
+                        TimeRemainingColumn(), transient=True, disable=not self._console.is_terminal,
+                        console=self._console, get_time=self._clock)
         with self._bar:
-            self._task = self._bar.add_task(description, total=total, fps="")
             yield self
-        self._bar = None
+        self._bar, self._task, self._phase = None, None, None
 
 
 def reporter_options(command):
