@@ -29,13 +29,11 @@ the analysis settings; it lives in a cache folder (never beside the input).
 """
 
 import base64
-import contextlib
 import csv
 import hashlib
 import json
 import os
 import re
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -46,6 +44,7 @@ import numpy as np
 from render.emotion.labels import EMOTIONS
 from render.errors import MediaError, MoodgradeError
 from render.io.bounded_read import display_path, open_regular_file, read_text_file
+from render.io.output_path import atomic_text_file
 from render.numbers import FLOAT32_MAX, float32_array
 
 SCHEMA = "moodgrade.timeline/2"
@@ -181,7 +180,7 @@ class MoodTimeline:
     def write_csv(self, path: str | os.PathLike) -> None:
         """One row per frame (:data:`CSV_COLUMNS`) after a ``# schema=... frame_rate=... present=...`` line."""
         present = ",".join(k for k, v in self.present.items() if v) or "none"
-        with _atomic_writer(Path(path)) as out:
+        with atomic_text_file(Path(path)) as out:
             out.write(f"# schema={LIST_SCHEMA} frame_rate={self.frame_rate} present={present}\n")
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(self.CSV_COLUMNS)
@@ -423,23 +422,6 @@ def store_sidecar(timeline: MoodTimeline, path: Path) -> None:
         pass
 
 
-@contextlib.contextmanager
-def _atomic_writer(path: Path):
-    """Text file written under a temporary name beside ``path``, renamed into place on success."""
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    except OSError as exc:
-        raise MoodgradeError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            yield out
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _atomic_write_text(path: Path, text: str) -> None:
-    with _atomic_writer(path) as out:
+    with atomic_text_file(path) as out:
         out.write(text)

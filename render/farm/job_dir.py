@@ -24,14 +24,13 @@ import json
 import os
 import pickle
 import socket
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from render.errors import MoodgradeError
 from render.farm.chunks import ChunkSpan
 from render.grading import GradeRecipe
-from render.io.output_path import TEMP_MARKER
+from render.io.output_path import TEMP_MARKER, atomic_text_file
 from render.io.sink import EncodeSettings
 
 SCHEMA = "moodgrade.farm-job/1"
@@ -247,12 +246,6 @@ def _locked(job_dir: str | os.PathLike):
 
 
 def _write_manifest(directory: Path, manifest: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(manifest, out, indent=1)
-            out.write("\n")
-        os.replace(tmp, directory / MANIFEST)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_text_file(directory / MANIFEST) as out:
+        json.dump(manifest, out, indent=1)
+        out.write("\n")

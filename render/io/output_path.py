@@ -1,10 +1,12 @@
 """Output files are written beside their destination under a temporary name and renamed
 into place only when complete, so a failed or interrupted render leaves nothing behind."""
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
-from render.errors import MediaError
+from render.errors import MediaError, MoodgradeError
 
 TEMP_MARKER = ".moodgrade-tmp-"
 
@@ -51,3 +53,32 @@ def discard(temporary: Path) -> None:
         temporary.unlink()
     except FileNotFoundError:
         pass
+
+
+def _process_umask() -> int:
+    """The process's file-creation mask (read once: it is only changed by setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _process_umask()
+
+
+@contextlib.contextmanager
+def atomic_text_file(path: Path):
+    """A text file (UTF-8) written under a temporary name beside ``path`` and renamed into place
+    when the block ends without an error (removed otherwise); its mode follows the umask, as a
+    plainly created file's would (mkstemp alone would make it 0600)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise MoodgradeError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

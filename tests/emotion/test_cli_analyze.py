@@ -1,6 +1,8 @@
 """`moodgrade analyze`: the files it writes, the summary it prints, one-line errors."""
 
 import json
+import os
+import stat
 
 import cv2
 import pytest
@@ -29,6 +31,17 @@ def test_writes_json_csv_and_plot(clip, tmp_path, capsys):
     picture = cv2.imread(str(out["png"]))
     assert picture.shape[1] == 1200 and picture.shape[0] > 400
     assert (picture < 250).mean() > 0.2                       # something was drawn
+
+
+def test_written_files_follow_the_umask_as_videos_do(clip, tmp_path, capsys):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    out = {k: tmp_path / f"t.{k}" for k in ("json", "csv")}
+    assert main(["analyze", str(clip), "--json", str(out["json"]), "--csv", str(out["csv"]),
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    written = [*out.values(), *(tmp_path / "cache").glob("*.json")]
+    assert len(written) == 3
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o666 & ~mask}
 
 
 def test_log_json_and_no_cache(clip, tmp_path, capsys):
