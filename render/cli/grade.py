@@ -6,6 +6,7 @@ import click
 
 from render.cli import cli
 from render.cli.reporting import make_reporter, reporter_options
+from render.errors import MoodgradeError
 from render.audio.soundtrack import LOUDNESS_RANGE_LUFS, TRUE_PEAK_RANGE_DBTP
 from render.io.audio_file import AUDIO_CODECS
 from render.io.sink import VIDEO_CODECS, EncodeSettings
@@ -88,8 +89,34 @@ def grade_options(params: dict) -> GradeOptions:
         "preset", "mood", "intensity", "lut", "lut_interpolation", "cdl", "cdl_id", "grade_file",
         "cache_dir", "loudness_lufs", "true_peak_dbtp") if name in params}
     backend = params.pop("backend")
-    return GradeOptions(**fields, assignments=tuple(params.pop("assignments")), audio=not params.pop("no_audio", False),
-                        backend=None if backend == "auto" else backend)
+    options = GradeOptions(**fields, assignments=tuple(params.pop("assignments")),
+                           audio=not params.pop("no_audio", False), backend=None if backend == "auto" else backend)
+    if options.preset is None:
+        _refuse_options_without_a_look()
+    return options
+
+
+MOOD_OPTIONS = {"mood": "--mood", "intensity": "--intensity", "loudness_lufs": "--loudness",
+                "true_peak_dbtp": "--true-peak"}
+
+
+def _refuse_options_without_a_look() -> None:
+    """The mood, intensity and soundtrack options drive a preset's look and sound: given without
+    --preset they would do nothing, so they are refused (one line) instead of ignored."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return
+    given = [flag for name, flag in MOOD_OPTIONS.items() if name in context.params
+             and context.get_parameter_source(name) in (click.core.ParameterSource.COMMANDLINE,
+                                                        click.core.ParameterSource.ENVIRONMENT)]
+    if given:
+        raise MoodgradeError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} a look to drive: "
+                             "add --preset NAME (for instance --preset natural; `moodgrade presets` lists them)")
+
+
+def has_look(options: GradeOptions) -> bool:
+    """True when ``options`` change the picture at all."""
+    return bool(options.preset or options.assignments or options.lut or options.cdl or options.grade_file)
 
 
 @cli.command()
@@ -107,6 +134,9 @@ def grade(input_path, output_path, **params) -> None:
     options = grade_options(params)
     overwrite, workers = params.pop("overwrite"), params.pop("workers")
     settings = encode_settings(**params)
+    if not has_look(options):
+        reporter.warning("no look given (--preset, --op, --lut, --cdl or --grade-file): the picture is copied "
+                         "unchanged; --preset natural is the plainest mood-driven look")
     with reporter.task("grading"):
         report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress)

@@ -62,3 +62,24 @@ def test_hdr_sources_are_graded_with_a_warning_and_passed_through_without(make_c
     sdr = moodgrade("grade", make_clip("sdr.mp4", frames=4, audio_channels=0), tmp_path / "sdr.mp4",
                     "--op", "exposure.exposure_ev=0.5")
     assert sdr.returncode == 0 and "HDR" not in sdr.stderr
+
+
+@pytest.mark.parametrize("args, named", [(("--mood", "sad"), "--mood"), (("--mood", "sadd"), "--mood"),
+                                         (("--intensity", "0.5", "--loudness", "-23"), "--intensity, --loudness")])
+def test_mood_options_without_a_look_are_refused_not_ignored(make_clip, tmp_path, args, named):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    run = moodgrade("grade", src, tmp_path / "out.mp4", *args)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [f"moodgrade: error: {named} need{'s' * (',' not in named)} a look "
+                                               "to drive: add --preset NAME (for instance --preset natural; "
+                                               "`moodgrade presets` lists them)"]
+    assert not (tmp_path / "out.mp4").exists()
+
+
+def test_no_look_copies_the_picture_and_says_so(make_clip, tmp_path):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    run = moodgrade("grade", src, tmp_path / "out.mkv", "--codec", "ffv1")
+    assert run.returncode == 0, run.stderr
+    assert "moodgrade: warning: no look given" in run.stderr and "copied unchanged" in run.stderr
+    with open_source(src) as a, open_source(tmp_path / "out.mkv") as b:
+        assert np.array_equal(a.frame(3).rgb, b.frame(3).rgb)
