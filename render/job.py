@@ -15,7 +15,7 @@ from render.errors import MediaError
 from render.io.colour_tags import ColourTags
 from render.io.audio_file import AudioEncoding, default_audio_bitrate_bps, encode_audio_file
 from render.io.output_path import check_output_path, discard, temporary_path
-from render.io.sink import EncodeSettings, MediaSink
+from render.io.sink import EncodeSettings, MediaSink, check_codec_fits
 from render.io.source import AudioTrack, Source, VideoInfo, open_container, open_source
 from render.pipeline import ProcessFn, Progress, run_frames
 
@@ -50,6 +50,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
     The output appears only when complete; on any error or interrupt nothing is left.
     """
     out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
+    check_codec_fits(out, settings.codec)
     with open_source(input_path) as source:
         video = source.info.video
         if video is None:

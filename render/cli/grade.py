@@ -9,7 +9,7 @@ from render.cli.reporting import make_reporter, reporter_options
 from render.errors import MoodgradeError
 from render.audio.soundtrack import LOUDNESS_RANGE_LUFS, TRUE_PEAK_RANGE_DBTP
 from render.io.audio_file import AUDIO_CODECS
-from render.io.sink import VIDEO_CODECS, EncodeSettings
+from render.io.sink import RATE_CONTROLLED, VIDEO_CODECS, EncodeSettings
 from render.mood_grade import GradeOptions, grade_video
 
 
@@ -41,7 +41,14 @@ def encode_options(command):
 
 
 def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec) -> EncodeSettings:
-    """EncodeSettings from the values of :func:`encode_options`."""
+    """EncodeSettings from the values of :func:`encode_options`; rate options given for a codec
+    that ignores them (ffv1, png, prores_ks) are refused in one line."""
+    if codec not in RATE_CONTROLLED:
+        ignored = [f"--{name.replace('_kbps', '').replace('_', '-')}" for name in ("crf", "bitrate_kbps", "speed_preset")
+                   if _given(name)]
+        if ignored:
+            raise MoodgradeError(f"{', '.join(ignored)}: no effect with --codec {codec} (only "
+                                 f"{' and '.join(RATE_CONTROLLED)} take {'it' if len(ignored) == 1 else 'them'})")
     return EncodeSettings(codec=codec, crf=crf, bitrate_bps=bitrate_kbps * 1000 if bitrate_kbps else None,
                           speed_preset=speed_preset, pix_fmt=pix_fmt, audio=audio_codec)
 
@@ -103,15 +110,17 @@ MOOD_OPTIONS = {"mood": "--mood", "intensity": "--intensity", "loudness_lufs": "
 def _refuse_options_without_a_look() -> None:
     """The mood, intensity and soundtrack options drive a preset's look and sound: given without
     --preset they would do nothing, so they are refused (one line) instead of ignored."""
-    context = click.get_current_context(silent=True)
-    if context is None:
-        return
-    given = [flag for name, flag in MOOD_OPTIONS.items() if name in context.params
-             and context.get_parameter_source(name) in (click.core.ParameterSource.COMMANDLINE,
-                                                        click.core.ParameterSource.ENVIRONMENT)]
+    given = [flag for name, flag in MOOD_OPTIONS.items() if _given(name)]
     if given:
         raise MoodgradeError(f"{', '.join(given)} {'needs' if len(given) == 1 else 'need'} a look to drive: "
                              "add --preset NAME (for instance --preset natural; `moodgrade presets` lists them)")
+
+
+def _given(name: str) -> bool:
+    """True when the running command's option ``name`` was set by the user (not its default)."""
+    context = click.get_current_context(silent=True)
+    return context is not None and name in context.params and context.get_parameter_source(name) in (
+        click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
 
 
 def has_look(options: GradeOptions) -> bool:

@@ -42,6 +42,24 @@ class EncodeSettings:
     audio_bitrate_bps: int | None = None
 
 
+# Video codecs that belong in each container (what players expect there); other suffixes are
+# left to FFmpeg, which refuses what it cannot mux when the file is opened.
+CONTAINER_CODECS = {".mp4": ("libx264", "libx265"), ".m4v": ("libx264",),
+                    ".mov": ("libx264", "libx265", "prores_ks", "png"),
+                    ".mkv": ("libx264", "libx265", "prores_ks", "ffv1")}
+RATE_CONTROLLED = ("libx264", "libx265")      # the codecs --crf, --bitrate and --speed-preset apply to
+
+
+def check_codec_fits(output: Path, codec: str) -> None:
+    """Refuse (MediaError, one line) a video codec that does not belong in ``output``'s container,
+    before any work starts: PNG or FFV1 in .mp4, PNG in .mkv, FFV1 in .mov, ProRes in .mp4."""
+    allowed = CONTAINER_CODECS.get(output.suffix.lower())
+    if allowed is not None and codec not in allowed:
+        raise MediaError(f"{output}: --codec {codec} does not belong in a {output.suffix} file; use "
+                         f"{' or '.join(allowed)}, or another container "
+                         f"({', '.join(s for s, c in CONTAINER_CODECS.items() if codec in c)})")
+
+
 def choose_pix_fmt(codec: str, source_pix_fmt: str, bit_depth: int, width: int, height: int) -> str:
     """The output pixel format for ``codec`` that keeps the source's depth (and chroma where possible).
 

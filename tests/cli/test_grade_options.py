@@ -83,3 +83,19 @@ def test_no_look_copies_the_picture_and_says_so(make_clip, tmp_path):
     assert "moodgrade: warning: no look given" in run.stderr and "copied unchanged" in run.stderr
     with open_source(src) as a, open_source(tmp_path / "out.mkv") as b:
         assert np.array_equal(a.frame(3).rgb, b.frame(3).rgb)
+
+
+@pytest.mark.parametrize("out, args, words", [
+    ("out.mp4", ("--codec", "ffv1"), "--codec ffv1 does not belong in a .mp4 file; use libx264 or libx265"),
+    ("out.mkv", ("--codec", "png"), "--codec png does not belong in a .mkv file"),
+    ("out.mp4", ("--codec", "prores_ks"), "another container (.mov, .mkv)"),
+    ("out.mkv", ("--codec", "ffv1", "--crf", "10"), "--crf: no effect with --codec ffv1"),
+    ("out.mov", ("--codec", "png", "--bitrate", "900", "--speed-preset", "fast"),
+     "--bitrate, --speed-preset: no effect with --codec png")])
+def test_codecs_that_do_not_fit_are_refused_before_any_work(make_clip, tmp_path, out, args, words):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    run = moodgrade("grade", src, tmp_path / out, "--preset", "natural", "--cache-dir", tmp_path / "cache", *args)
+    assert run.returncode == 2 and words in run.stderr, run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "cache").exists()                  # refused before the analysis
+    assert list(tmp_path.iterdir()) == []
