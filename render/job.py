@@ -13,10 +13,10 @@ from pathlib import Path
 
 from render.errors import MediaError
 from render.io.colour_tags import ColourTags
-from render.io.audio_file import AudioEncoding, default_audio_bitrate_bps, encode_audio_file
+from render.io.audio_file import AudioEncoding, default_audio_bitrate_bps, encode_audio_file, kept_family
 from render.io.output_path import check_output_path, discard, temporary_path
-from render.io.sink import EncodeSettings, MediaSink, check_codec_fits
-from render.io.source import AudioTrack, Source, VideoInfo, open_container, open_source
+from render.io.sink import EncodeSettings, MediaSink, check_codecs_fit
+from render.io.source import AudioInfo, AudioTrack, Source, VideoInfo, open_container, open_source
 from render.pipeline import ProcessFn, Progress, run_frames
 
 AudioProcess = Callable[[AudioTrack, AudioEncoding, Path], object]
@@ -32,6 +32,7 @@ class RenderResult:
     duration_s: float
     audio: str          # "copied", "encoded" or "none"
     colour: ColourTags  # the source's colour tags (kept in the output)
+    audio_codec: str | None = None      # how an encoded soundtrack was encoded ("aac 448 kb/s")
 
 
 def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
@@ -50,7 +51,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
     The output appears only when complete; on any error or interrupt nothing is left.
     """
     out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
-    check_codec_fits(out, settings.codec)
+    check_codecs_fit(out, settings)
     with open_source(input_path) as source:
         video = source.info.video
         if video is None:
@@ -67,10 +68,12 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
             # the picture goes to a video-only file; the two are muxed when both are done.
             video_file = temporary_path(out).with_suffix(".video" + out.suffix)
             audio_file = temporary_path(out).with_suffix(".audio.mka")
-            sound = _Background(lambda stop_event: make_audio_file(source, settings, audio, audio_file, stop_event))
+            encoding = audio_encoding(settings, source.audio_track(), source.info.audio, out.suffix)
+            sound = _Background(lambda stop_event: make_audio_file(source, encoding, audio, audio_file, stop_event))
             try:
                 frames = _render_frames(source, start, stop, process, MediaSink(video_file, video, settings),
                                         workers, on_progress)
+                source.close()      # the picture is done: its demuxer's index goes (36 MB for 2 h of MP4)
                 sound.result()
                 remux(video_file, audio_file, out, video, settings)
             finally:
@@ -78,7 +81,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 discard(video_file)
                 discard(audio_file)
     return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode,
-                        colour=video.colour)
+                        colour=video.colour, audio_codec=encoding.describe() if audio_mode == "encoded" else None)
 
 
 def _render_frames(source: Source, start: int, stop: int, process: ProcessFn, sink: MediaSink, workers: int,
@@ -133,15 +136,14 @@ def sound_of(source: Source, settings: EncodeSettings, audio: AudioProcess | Non
     return "copied" if audio is None and settings.audio == "copy" else "encoded"
 
 
-def make_audio_file(source: Source, settings: EncodeSettings, audio: AudioProcess | None, path: Path,
+def make_audio_file(source: Source, encoding: AudioEncoding, audio: AudioProcess | None, path: Path,
                     stop_event: threading.Event | None = None) -> None:
-    """``source``'s soundtrack, transformed by ``audio`` (None: as it is), encoded as
-    ``settings`` say into the audio-only file ``path``; once ``stop_event`` is set, the next
+    """``source``'s soundtrack, transformed by ``audio`` (None: as it is), encoded with
+    ``encoding`` into the audio-only file ``path``; once ``stop_event`` is set, the next
     block read ends the work (nothing is left at ``path``)."""
     track = source.audio_track()
     if stop_event is not None:
         track = dataclasses.replace(track, read=lambda: _until(stop_event, source.audio_track().read()))
-    encoding = audio_encoding(settings, track)
     if audio is None:
         encode_audio_file(path, track.read(), encoding)
     else:
@@ -190,7 +192,8 @@ def open_sink(source: Source, out: Path, settings: EncodeSettings, audio: AudioP
         return sink, "copied"
     made = temporary_path(out).with_suffix(".audio.mka")
     try:
-        make_audio_file(source, settings, audio, made)
+        make_audio_file(source, audio_encoding(settings, source.audio_track(), source.info.audio, out.suffix),
+                        audio, made)
         sink = MediaSink(out, video, settings, audio_file=made, video_template=video_template)
     except BaseException:
         discard(made)
@@ -198,9 +201,12 @@ def open_sink(source: Source, out: Path, settings: EncodeSettings, audio: AudioP
     return sink, "encoded"
 
 
-def audio_encoding(settings: EncodeSettings, track: AudioTrack) -> AudioEncoding:
-    """How a changed soundtrack is encoded: ``settings.audio``'s codec ("copy" becomes AAC,
-    since the source's packets no longer apply) at the track's rate and layout."""
-    codec = "aac" if settings.audio == "copy" else settings.audio
-    bitrate = settings.audio_bitrate_bps or default_audio_bitrate_bps(track.channels)
+def audio_encoding(settings: EncodeSettings, track: AudioTrack, source: AudioInfo, container: str) -> AudioEncoding:
+    """How a changed soundtrack is encoded into a ``container`` (suffix) file: ``settings.audio``'s
+    codec, or for "copy" (the source's packets no longer apply) the source's codec family
+    (:func:`render.io.audio_file.kept_family`), at the track's rate and layout."""
+    codec, bitrate = settings.audio, None
+    if codec == "copy":
+        codec, bitrate, _ = kept_family(source, container)
+    bitrate = settings.audio_bitrate_bps or bitrate or default_audio_bitrate_bps(track.channels)
     return AudioEncoding(codec, bitrate, track.sample_rate, track.layout)

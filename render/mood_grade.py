@@ -28,7 +28,7 @@ from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
 from render.io.output_path import check_output_path
-from render.io.sink import EncodeSettings, check_codec_fits
+from render.io.sink import EncodeSettings, check_codecs_fit
 from render.job import RenderResult, render_file
 from render.looks.preset import Preset, load_preset
 from render.looks.schedule import build_schedule
@@ -120,7 +120,7 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
                 on_progress: Callable[[Progress], None] | None = None) -> GradeReport:
     """Grade ``input_path`` into ``output_path``; see the module docstring."""
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
-    check_codec_fits(Path(output_path), settings.codec)
+    check_codecs_fit(Path(output_path), settings)
     if options.backend is not None:
         select_backend(options.backend)     # a forced backend that is missing fails before any work
     preset, timeline = read_moods(input_path, options, on_analysis)

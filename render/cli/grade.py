@@ -44,8 +44,8 @@ def encode_settings(codec, crf, bitrate_kbps, speed_preset, pix_fmt, audio_codec
     """EncodeSettings from the values of :func:`encode_options`; rate options given for a codec
     that ignores them (ffv1, png, prores_ks) are refused in one line."""
     if codec not in RATE_CONTROLLED:
-        ignored = [f"--{name.replace('_kbps', '').replace('_', '-')}" for name in ("crf", "bitrate_kbps", "speed_preset")
-                   if _given(name)]
+        ignored = [f"--{name.replace('_kbps', '').replace('_', '-')}"
+                   for name in ("crf", "bitrate_kbps", "speed_preset") if _given(name)]
         if ignored:
             raise MoodgradeError(f"{', '.join(ignored)}: no effect with --codec {codec} (only "
                                  f"{' and '.join(RATE_CONTROLLED)} take {'it' if len(ignored) == 1 else 'them'})")
@@ -151,9 +151,11 @@ def grade(input_path, output_path, **params) -> None:
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
     result, sound = report.render, report.soundtrack
     text = (f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s"
-            + (f", preset {report.preset}" if report.preset else "") + f", audio {result.audio}")
+            + (f", preset {report.preset}" if report.preset else "") + f", audio {result.audio}"
+            + (f" as {result.audio_codec}" if result.audio_codec else ""))
     fields = dict(output=str(result.output), frames=result.frames, duration_s=round(result.duration_s, 3),
-                  audio=result.audio, preset=report.preset, picture_notes=list(report.picture_notes))
+                  audio=result.audio, audio_codec=result.audio_codec, preset=report.preset,
+                  picture_notes=list(report.picture_notes))
     for note in report.picture_notes:
         reporter.warning(f"picture: {note}")
     if sound is not None:

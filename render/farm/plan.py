@@ -17,7 +17,7 @@ from render.farm.chunks import plan_chunks
 from render.farm.grade_plan import plan_grade
 from render.farm.job_dir import FarmJob, create_job, find_job, job_request
 from render.io.output_path import check_output_path
-from render.io.sink import EncodeSettings, check_codec_fits
+from render.io.sink import EncodeSettings, check_codecs_fit
 from render.io.source import open_source
 from render.mood_grade import GradeOptions
 
@@ -44,7 +44,7 @@ def plan_job(input_path: str | os.PathLike, output_path: str | os.PathLike,
     directory that holds another job.
     """
     out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
-    check_codec_fits(out, settings.codec)
+    check_codecs_fit(out, settings)
     if not out.suffix:
         raise MediaError(f"{out}: give the output a file extension (.mp4, .mov, .mkv) to choose its container")
     if not options.audio:

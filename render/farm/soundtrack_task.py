@@ -31,7 +31,8 @@ def render_soundtrack(job_dir: str | os.PathLike) -> SoundtrackResult | None:
     remove_stale_temporaries(job.soundtrack_path)
     with open_source(job.input_path) as source:
         track = source.audio_track()
-        result = soundtrack_hook(job)(track, audio_encoding(job.settings, track), job.soundtrack_path)
+        encoding = audio_encoding(job.settings, track, source.info.audio, job.output_path.suffix)
+        result = soundtrack_hook(job)(track, encoding, job.soundtrack_path)
     update_soundtrack(job.dir, result={**{name: _finite(getattr(result, name)) for name in _MEASURES},
                                        "notes": list(result.notes)})
     return result

@@ -16,9 +16,11 @@ import numpy as np
 from render.errors import MediaError
 from render.io import output_path
 from render.io.audio_frame import audio_frame
-from render.io.source import ffmpeg_url
+from render.io.source import AudioInfo, ffmpeg_url
 
-AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le"}
+AUDIO_CODECS = {"aac": "aac", "opus": "libopus", "flac": "flac", "pcm": "pcm_s16le", "pcm24": "pcm_s24le"}
+# What each container can hold (FFmpeg 7's muxers); other containers hold all of them.
+CONTAINER_AUDIO = {".mov": ("aac", "pcm", "pcm24"), ".mp4": ("aac", "opus", "flac"), ".m4v": ("aac",)}
 LOSSY_CODECS = ("aac", "opus")
 _FRAME_SAMPLES = 4096     # samples handed to the encoder at a time
 
@@ -27,6 +29,31 @@ def default_audio_bitrate_bps(channels: int) -> int:
     """A lossy bitrate that keeps the sound close to its source: 96 kb/s for each of the
     first two channels, 64 kb/s for each one after (stereo 192, 5.1 448, 7.1 576 kb/s)."""
     return 96_000 * min(channels, 2) + 64_000 * max(0, channels - 2)
+
+
+def kept_family(source: AudioInfo, container: str) -> tuple[str, int | None, str]:
+    """How ``--audio-codec copy`` encodes a soundtrack that was changed (its packets no longer
+    apply): in the source's codec family where ``container`` (a suffix) allows it. Returns
+    (codec, bitrate in bit/s or None for the default, why). PCM stays PCM (24-bit when the
+    source is deeper than 16; FLAC in .mp4), FLAC stays FLAC (PCM 24-bit in .mov), Opus and
+    AAC keep their declared bitrate; other codecs (AC-3, MP3...) become AAC."""
+    allowed = CONTAINER_AUDIO.get(container.lower(), tuple(AUDIO_CODECS))
+    name = source.codec
+    if name.startswith("pcm_"):
+        shallow = name in ("pcm_s16le", "pcm_s16be", "pcm_u8", "pcm_s8")
+        choices = ("pcm" if shallow else "pcm24", "flac")
+    elif name in ("flac", "alac", "truehd", "mlp", "wavpack"):
+        choices = ("flac", "pcm24")
+    elif name == "opus":
+        choices = ("opus",)
+    else:
+        choices = ()
+    family = next((c for c in choices if c in allowed), "aac")
+    bitrate = source.bit_rate_bps if family in LOSSY_CODECS and name in ("aac", "opus") else None
+    if bitrate is not None:                 # a declared rate, kept within what encoders take
+        bitrate = min(max(bitrate, 16_000 * source.channels), 320_000 * source.channels)
+    kept = (name.startswith("pcm_") and family.startswith("pcm")) or AUDIO_CODECS[family] in (name, "lib" + name)
+    return family, bitrate, "as the source" if kept else f"the source's {name} is not written again as such"
 
 
 @dataclass(frozen=True)
@@ -46,6 +73,12 @@ class AudioEncoding:
     @property
     def lossy(self) -> bool:
         return self.codec in LOSSY_CODECS
+
+    def describe(self) -> str:
+        """For people: "aac 448 kb/s", "pcm 24-bit", "flac"."""
+        if self.lossy:
+            return f"{self.codec} {self.bitrate_bps // 1000} kb/s"
+        return {"pcm": "pcm 16-bit", "pcm24": "pcm 24-bit"}.get(self.codec, self.codec)
 
 
 def encode_audio_file(path: str | os.PathLike, blocks: Iterable[np.ndarray], encoding: AudioEncoding) -> Path:

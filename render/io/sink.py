@@ -16,6 +16,7 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io import output_path
+from render.io.audio_file import AUDIO_CODECS, CONTAINER_AUDIO
 from render.io.source import VideoInfo, ffmpeg_url, open_container
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
@@ -50,9 +51,15 @@ CONTAINER_CODECS = {".mp4": ("libx264", "libx265"), ".m4v": ("libx264",),
 RATE_CONTROLLED = ("libx264", "libx265")      # the codecs --crf, --bitrate and --speed-preset apply to
 
 
-def check_codec_fits(output: Path, codec: str) -> None:
-    """Refuse (MediaError, one line) a video codec that does not belong in ``output``'s container,
-    before any work starts: PNG or FFV1 in .mp4, PNG in .mkv, FFV1 in .mov, ProRes in .mp4."""
+def check_codecs_fit(output: Path, settings: "EncodeSettings") -> None:
+    """Refuse (MediaError, one line) codecs that do not belong in ``output``'s container, before
+    any work starts: PNG or FFV1 in .mp4, PNG in .mkv, FFV1 in .mov, ProRes in .mp4; PCM in
+    .mp4, FLAC or Opus in .mov."""
+    sound = CONTAINER_AUDIO.get(output.suffix.lower(), tuple(AUDIO_CODECS))
+    if settings.audio in AUDIO_CODECS and settings.audio not in sound:
+        raise MediaError(f"{output}: --audio-codec {settings.audio} does not belong in a {output.suffix} file; "
+                         f"use {' or '.join(sound)}, or .mkv")
+    codec = settings.codec
     allowed = CONTAINER_CODECS.get(output.suffix.lower())
     if allowed is not None and codec not in allowed:
         raise MediaError(f"{output}: --codec {codec} does not belong in a {output.suffix} file; use "

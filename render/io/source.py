@@ -55,6 +55,7 @@ class AudioInfo:
     channels: int
     layout: str
     duration_s: float
+    bit_rate_bps: int | None = None   # as the file declares it (None: not declared)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ class SourceInfo:
         if self.audio:
             a = self.audio
             out["audio"] = {"codec": a.codec, "sample_rate": a.sample_rate, "channels": a.channels,
-                            "layout": a.layout, "duration_s": round(a.duration_s, 6)}
+                            "layout": a.layout, "duration_s": round(a.duration_s, 6),
+                            "bit_rate_bps": a.bit_rate_bps}
         return out
 
 
@@ -295,7 +297,9 @@ class Source:
         else:
             a_duration = max(self._container.duration or 0, 0) / av.time_base
         layout = _default_layout(cc.layout.name if cc.layout is not None else "", channels)
+        declared = s.bit_rate or cc.bit_rate
         return AudioInfo(codec=cc.name, sample_rate=cc.sample_rate, channels=channels, layout=layout,
+                         bit_rate_bps=int(declared) if declared and declared > 0 else None,
                          duration_s=a_duration)
 
     def _probe_video(self) -> VideoInfo:

@@ -99,3 +99,10 @@ def test_codecs_that_do_not_fit_are_refused_before_any_work(make_clip, tmp_path,
     assert len(run.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "cache").exists()                  # refused before the analysis
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_audio_codec_that_does_not_fit_is_refused_before_any_work(make_clip, tmp_path):
+    src = make_clip("plain.mp4", frames=5, audio_channels=0)
+    run = moodgrade("grade", src, tmp_path / "out.mov", "--audio-codec", "flac")
+    assert run.returncode == 2 and "--audio-codec flac does not belong in a .mov file" in run.stderr
+    assert list(tmp_path.iterdir()) == []

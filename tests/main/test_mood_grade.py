@@ -119,3 +119,26 @@ def test_cold_cache_warm_cache_and_a_saved_timeline_grade_bit_for_bit(tmp_path):
         frames, sound = decoded(outs[name])
         assert len(frames) == len(cold_frames) and all(np.array_equal(a, b) for a, b in zip(frames, cold_frames))
         assert np.array_equal(sound, cold_sound), name
+
+
+@pytest.mark.parametrize("name, codec, out, expected", [
+    ("pcm24.mov", "pcm_s24le", "graded.mov", ("pcm_s24le", "pcm 24-bit")),
+    ("pcm16.mkv", "pcm_s16le", "graded.mkv", ("pcm_s16le", "pcm 16-bit")),
+    ("pcm16b.mov", "pcm_s16le", "graded.mp4", ("flac", "flac")),                 # no PCM in .mp4
+    ("lossless.mkv", "flac", "graded.mkv", ("flac", "flac")),
+    ("lossless2.mkv", "flac", "graded.mov", ("pcm_s24le", "pcm 24-bit")),     # no FLAC in .mov
+    ("lossy.mp4", "aac", "graded.mp4", ("aac", "aac ")),
+])
+def test_a_shaped_soundtrack_keeps_the_source_codec_family(make_clip, tmp_path, name, codec, out, expected):
+    """--audio-codec copy with a preset: the sound changes, so it is encoded again, in the family of
+    the source's codec where the container allows it, and the result says how."""
+    src = make_clip(name, frames=25, audio_channels=6, audio_codec=codec)
+    run = moodgrade("grade", src, tmp_path / out, "--preset", "natural", "--mood", "sad",
+                    "--cache-dir", tmp_path / "cache", "--log-json")
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["audio"] == "encoded" and result["audio_codec"].startswith(expected[1])
+    with open_source(tmp_path / out) as graded, open_source(src) as source:
+        assert graded.info.audio.codec == expected[0] and graded.info.audio.channels == 6
+        if codec == "aac":
+            assert abs(graded.info.audio.bit_rate_bps - source.info.audio.bit_rate_bps) < 0.2 * source.info.audio.bit_rate_bps
