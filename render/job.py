@@ -41,13 +41,15 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 audio: AudioProcess | None = None,
                 overwrite: bool = False, workers: int = 1,
                 frame_range: tuple[int, int | None] = (0, None),
-                on_progress: Callable[[Progress], None] | None = None) -> RenderResult:
+                on_progress: Callable[[Progress], None] | None = None,
+                on_phase: Callable[[str], None] | None = None) -> RenderResult:
     """Decode ``input_path``, run ``process`` on every frame, encode to ``output_path``.
 
     ``audio``: None copies (or, when ``settings.audio`` names a codec, re-encodes) the
     soundtrack as it is; an :data:`AudioProcess` transforms it, streamed, into a file of
     its own that is made beside the picture and muxed with it at the end.
-    ``frame_range``: (first, stop) frame indices, stop None for the end.
+    ``frame_range``: (first, stop) frame indices, stop None for the end. ``on_phase(name)``
+    is told when the picture is done and the soundtrack is still being made.
     The output appears only when complete; on any error or interrupt nothing is left.
     """
     out = check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
@@ -74,6 +76,8 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 frames = _render_frames(source, start, stop, process, MediaSink(video_file, video, settings),
                                         workers, on_progress)
                 source.close()      # the picture is done: its demuxer's index goes (36 MB for 2 h of MP4)
+                if on_phase is not None and sound.running:
+                    on_phase("finishing the soundtrack")
                 sound.result()
                 remux(video_file, audio_file, out, video, settings)
             finally:
@@ -112,6 +116,10 @@ class _Background:
             work(self._stop)
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the result
             self._error = exc
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
 
     def result(self) -> None:
         self._thread.join()

@@ -117,7 +117,8 @@ def mood_curve(timeline: MoodTimeline, intensity: float) -> MoodCurve:
 def grade_video(input_path, output_path, options: GradeOptions, settings: EncodeSettings = EncodeSettings(), *,
                 overwrite: bool = False, workers: int = 2,
                 on_analysis: Callable[[int, int | None], None] | None = None,
-                on_progress: Callable[[Progress], None] | None = None) -> GradeReport:
+                on_progress: Callable[[Progress], None] | None = None,
+                on_phase: Callable[[str], None] | None = None) -> GradeReport:
     """Grade ``input_path`` into ``output_path``; see the module docstring."""
     check_output_path(output_path, inputs=(input_path,), overwrite=overwrite)
     check_codecs_fit(Path(output_path), settings)
@@ -133,7 +134,7 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
         audio = soundtrack_processor(mood_curve(timeline, options.intensity), style, options.loudness_lufs,
                                      options.true_peak_dbtp, on_result=soundtrack.append)
     result = render_file(input_path, output_path, settings, process=make_process(recipe), audio=audio,
-                         overwrite=overwrite, workers=workers, on_progress=on_progress)
+                         overwrite=overwrite, workers=workers, on_progress=on_progress, on_phase=on_phase)
     notes = []
     hdr = result.colour.hdr_curve()
     if hdr and not recipe.is_pass_through:

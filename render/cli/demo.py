@@ -23,7 +23,8 @@ def demo(output_path: str, quiet: bool, log_json: bool) -> None:
     reporter = make_reporter(quiet, log_json)
     with reporter.task("grading"):
         report = grade_video(DEMO_CLIP, output_path, GradeOptions(preset=DEMO_PRESET), overwrite=True,
-                             on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
+                             on_analysis=reporter.analysis_progress, on_progress=reporter.progress,
+                             on_phase=reporter.begin)
     output = Path(report.render.output).resolve()
     moods = ", ".join(f"{m['start_s']:.1f} s {m['emotion']}" for m in report.timeline.shot_moods())
     reporter.result(f"wrote {output}: the built-in example graded with the {DEMO_PRESET} preset "

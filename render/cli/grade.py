@@ -148,7 +148,8 @@ def grade(input_path, output_path, **params) -> None:
                          "unchanged; --preset natural is the plainest mood-driven look")
     with reporter.task("grading"):
         report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
-                             on_analysis=reporter.analysis_progress, on_progress=reporter.progress)
+                             on_analysis=reporter.analysis_progress, on_progress=reporter.progress,
+                             on_phase=reporter.begin)
     result, sound = report.render, report.soundtrack
     text = (f"wrote {result.output} ({result.frames} frames, {result.duration_s:.2f} s"
             + (f", preset {report.preset}" if report.preset else "") + f", audio {result.audio}"

@@ -51,6 +51,10 @@ class Reporter:
         else:
             self._show("analysing", Progress(done, 0, elapsed_s, done / elapsed_s if elapsed_s > 0 else None, None))
 
+    def begin(self, phase: str) -> None:
+        """A phase whose length is not known (its bar moves and counts its time, with no ETA)."""
+        self._show(phase, Progress(0, 0, 0.0, None, None))
+
     def _show(self, phase: str, p: Progress) -> None:
         total = p.frames_total or None
         if self.mode == "bar" and self._bar is not None:

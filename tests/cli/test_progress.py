@@ -54,6 +54,11 @@ def test_each_phase_counts_from_its_start_and_finishes_only_at_its_end():
         assert grading.finished and shown(TimeElapsedColumn(), grading) == "0:00:10"
         clock.now_s += 60.0                                 # finished: its time stops
         assert shown(TimeElapsedColumn(), grading) == "0:00:10"
+        reporter.begin("finishing the soundtrack")          # no frames to count: it moves, no ETA
+        sound = bar.tasks[0]
+        clock.now_s += 4.0
+        assert sound.description == "finishing the soundtrack" and sound.total is None
+        assert shown(TimeElapsedColumn(), sound) == "0:00:04" and shown(TimeRemainingColumn(), sound) in ("", "-:--:--")
 
 
 def test_json_lines_name_the_phase_and_its_elapsed_time(capsys):
