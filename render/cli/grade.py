@@ -143,9 +143,6 @@ def grade(input_path, output_path, **params) -> None:
     options = grade_options(params)
     overwrite, workers = params.pop("overwrite"), params.pop("workers")
     settings = encode_settings(**params)
-    if not has_look(options):
-        reporter.warning("no look given (--preset, --op, --lut, --cdl or --grade-file): the picture is copied "
-                         "unchanged; --preset natural is the plainest mood-driven look")
     with reporter.task("grading"):
         report = grade_video(input_path, output_path, options, settings, overwrite=overwrite, workers=workers,
                              on_analysis=reporter.analysis_progress, on_progress=reporter.progress,
@@ -159,6 +156,9 @@ def grade(input_path, output_path, **params) -> None:
                   picture_notes=list(report.picture_notes))
     for note in report.picture_notes:
         reporter.warning(f"picture: {note}")
+    if not has_look(options):
+        reporter.warning("no look given (--preset, --op, --lut, --cdl or --grade-file): the picture was copied "
+                         "unchanged; --preset natural is the plainest mood-driven look")
     if sound is not None:
         lufs = sound.measured_lufs if sound.measured_lufs is not None and math.isfinite(sound.measured_lufs) else None
         peak = sound.measured_true_peak_dbtp if math.isfinite(sound.measured_true_peak_dbtp) else None

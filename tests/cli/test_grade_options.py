@@ -80,7 +80,7 @@ def test_no_look_copies_the_picture_and_says_so(make_clip, tmp_path):
     src = make_clip("plain.mp4", frames=5, audio_channels=0)
     run = moodgrade("grade", src, tmp_path / "out.mkv", "--codec", "ffv1")
     assert run.returncode == 0, run.stderr
-    assert "moodgrade: warning: no look given" in run.stderr and "copied unchanged" in run.stderr
+    assert "moodgrade: warning: no look given" in run.stderr and "was copied unchanged" in run.stderr
     with open_source(src) as a, open_source(tmp_path / "out.mkv") as b:
         assert np.array_equal(a.frame(3).rgb, b.frame(3).rgb)
 
