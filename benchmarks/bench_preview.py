@@ -56,16 +56,17 @@ def timed_frames(client: PreviewClient, frames, pace_s: float = 0.0) -> list[flo
     return seconds
 
 
-def ffmpeg_random_access(clip: Path, picks: list[int]) -> list[float]:
-    """Seconds for FFmpeg to seek to each frame (accurate seek), decode and filter it to RGB."""
+def ffmpeg_random_access(clip: Path, picks: list[int], filters: str = PEER_FILTER,
+                         output: tuple[str, ...] = ("-f", "rawvideo", "-pix_fmt", "rgb24")) -> list[float]:
+    """Seconds for FFmpeg to seek to each frame (accurate seek), decode it, run ``filters`` and
+    write it as ``output`` says (default: the peer filter, raw RGB)."""
     with open_source(clip) as source:
         times = [f.time_s for f in source.frames(size=(16, 8))]
     seconds = []
     for n in picks:
         start = time.perf_counter()
         subprocess.run([FFMPEG, "-v", "error", "-ss", f"{times[n]:.6f}", "-i", str(clip), "-frames:v", "1",
-                        "-vf", PEER_FILTER, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True,
-                       capture_output=True)
+                        "-vf", filters, *output, "-"], check=True, capture_output=True)
         seconds.append(time.perf_counter() - start)
     return seconds
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.bench_preview import clip_1080p_gop, percentiles_ms
-from benchmarks.common import FFMPEG, clip_1080p, machine
+from benchmarks.bench_preview import clip_1080p_gop, ffmpeg_random_access, percentiles_ms
+from benchmarks.common import clip_1080p, machine
 from render.client import PreviewClient, PreviewError
 from render.io.source import open_source
 
@@ -122,19 +122,6 @@ def open_close_sessions(address: str, clip: Path, sessions: int) -> None:
             client.frame(0, format="jpeg", max_width=64)
 
 
-def ffmpeg_small_frame(clip: Path, picks: list[int]) -> list[float]:
-    with open_source(clip) as source:
-        times = [f.time_s for f in source.frames(size=(16, 8))]
-    seconds = []
-    for n in picks:
-        start = time.perf_counter()
-        subprocess.run([FFMPEG, "-v", "error", "-ss", f"{times[n]:.6f}", "-i", str(clip), "-frames:v", "1",
-                        "-vf", f"scale={LIGHT_WIDTH}:-2", "-f", "image2pipe", "-c:v", "mjpeg", "-"],
-                       check=True, capture_output=True)
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
@@ -172,7 +159,8 @@ def main() -> None:
     sampler.stop.set()
     server.terminate()
     server.wait(30)
-    peer = ffmpeg_small_frame(clip, random.Random(99).sample(range(count), 12))
+    peer = ffmpeg_random_access(clip, random.Random(99).sample(range(count), 12), f"scale={LIGHT_WIDTH}:-2",
+                                ("-f", "image2pipe", "-c:v", "mjpeg"))
 
     samples = np.array(sampler.samples)
     warm = samples[samples[:, 0] >= args.warmup_s, 1]
