@@ -13,7 +13,7 @@ Run: python -m benchmarks.bench_preview_load [--clients 50] [--minutes 10] [--me
 
 import argparse
 import datetime
-import os
+import shutil
 import random
 import subprocess
 import sys
@@ -183,7 +183,7 @@ def main() -> None:
           f"moodgrade): {np.percentile(peer, 95) / np.nanpercentile(light, 95):.2f}x")
     print(f"{args.sessions} sessions opened and closed in {sessions_s:.1f} s: RSS {before_sessions:.0f} -> "
           f"{after_sessions:.0f} MiB ({after_sessions - before_sessions:+.1f} MiB)")
-    os.system(f"rm -rf {folder}")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
