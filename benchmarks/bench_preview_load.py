@@ -13,8 +13,8 @@ Run: python -m benchmarks.bench_preview_load [--clients 50] [--minutes 10] [--me
 
 import argparse
 import datetime
-import shutil
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
