@@ -73,9 +73,6 @@ class DecoderPool:
                 return clip
             self._take_place()
         source, reservation = self._open_decoder(path, None)
-        if source.info.video is None:
-            self._close(source, reservation)
-            raise ProtocolError("media", f"{path.name}: has no video stream")
         with self._lock:
             clip = self._clips.setdefault(key, Clip(key, path, source))
             self._clips.move_to_end(key)
@@ -126,18 +123,19 @@ class DecoderPool:
 
     def _open_decoder(self, path: Path, like: Source | None) -> tuple[Source, Reservation]:
         """A new decoder of ``path`` (its place taken) with its reservation; the place is given back
-        when opening fails."""
+        when opening fails, or when the file has no video."""
         try:
             source = Source(path, like=like, thread_type="SLICE")
             try:
+                if source.info.video is None:
+                    raise ProtocolError("media", f"{path.name}: has no video stream")
                 return source, self.budget.reserve(decoder_bytes(source.info), f"a decoder of {path.name}")
             except BaseException:
                 source.close()
                 raise
         except BaseException:
             with self._lock:
-                self._open -= 1
-                self._lock.notify()
+                self._free_place()
             raise
 
     def give_back(self, clip: Clip, source: Source, reservation: Reservation) -> None:
@@ -156,13 +154,16 @@ class DecoderPool:
     def _close(self, source: Source, reservation: Reservation, locked: bool = False) -> None:
         source.close()
         reservation.release()
-        if not locked:
-            with self._lock:
-                self._open -= 1
-                self._lock.notify()
+        if locked:
+            self._free_place()
         else:
-            self._open -= 1
-            self._lock.notify()
+            with self._lock:
+                self._free_place()
+
+    def _free_place(self) -> None:
+        """One decoder fewer (called holding the lock); a waiting borrower may take the place."""
+        self._open -= 1
+        self._lock.notify()
 
     def close(self) -> None:
         """Close every idle decoder now; lent ones are closed when they come back."""
@@ -171,7 +172,3 @@ class DecoderPool:
             for clip in self._clips.values():
                 self._close_idle(clip)
             self._clips.clear()
-
-    @property
-    def open_decoders(self) -> int:
-        return self._open

@@ -47,9 +47,6 @@ class MemoryBudget:
         self._bytes = {False: 0, True: 0}
         self._reserved = 0
         self._standing: dict[str, int] = {}
-        self.hits = 0
-        self.misses = 0
-        self.refusals = 0
 
     # ---------------------------------------------------------------- frames
     def get(self, key: Hashable) -> VideoFrame | None:
@@ -59,9 +56,7 @@ class MemoryBudget:
                 frame = lru.get(key)
                 if frame is not None:
                     lru.move_to_end(key)
-                    self.hits += 1
                     return frame
-            self.misses += 1
             return None
 
     def put(self, key: Hashable, frame: VideoFrame, precious: bool = False) -> None:
@@ -93,7 +88,6 @@ class MemoryBudget:
         nbytes = max(0, int(nbytes))
         with self._lock:
             if self._reserved + nbytes > self.total_bytes:
-                self.refusals += 1
                 raise ProtocolError("busy", f"the server's memory budget ({self.total_bytes >> 20} MiB) is in use; "
                                             f"no room for {what} ({nbytes >> 20} MiB); try again")
             self._reserved += nbytes

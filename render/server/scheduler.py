@@ -53,7 +53,6 @@ class FairScheduler:
         self._virtual_s = 0.0
         self._order = itertools.count()
         self._stopping = False
-        self.busy_answers = 0
         self._threads = [threading.Thread(target=self._work, name=f"{thread_name}-{i}", daemon=True)
                          for i in range(max(1, workers))]
         for thread in self._threads:
@@ -66,7 +65,6 @@ class FairScheduler:
             if self._stopping:
                 raise ProtocolError("busy", "the server is shutting down")
             if self._jobs.get(client, 0) >= self.per_client_jobs:
-                self.busy_answers += 1
                 raise ProtocolError("busy", f"at most {self.per_client_jobs} requests per client at a time")
             tag = max(self._virtual_s, self._finish.get(client, 0.0))
             estimate_s = self._cost_s.get(client, FIRST_COST_S)
@@ -136,8 +134,6 @@ class FairScheduler:
         started = time.monotonic()
         try:
             if started - job.queued_at > self.queue_timeout_s:
-                with self._lock:
-                    self.busy_answers += 1
                 raise ProtocolError("busy", f"the server is overloaded (waited {started - job.queued_at:.1f} s)")
             result = job.fn(*job.args)
         except BaseException as exc:  # noqa: BLE001 - delivered to the waiting request

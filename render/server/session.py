@@ -135,6 +135,8 @@ class Session:
                 rgb = process(decoded)
             except MoodgradeError as exc:
                 raise ProtocolError("grade", str(exc)) from None
+        if rgb is decoded.rgb:              # nothing changed the pixels: the decoded frame is cached already
+            return decoded
         rgb.flags.writeable = False
         graded = dataclasses.replace(decoded, rgb=rgb)
         budget.put(key, graded)

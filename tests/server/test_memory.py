@@ -1,5 +1,6 @@
 """The server's memory budget and fair service: bounded, given back, and light clients served first."""
 
+import os
 import random
 import threading
 import time
@@ -7,6 +8,7 @@ import time
 import pytest
 
 from render.client import PreviewClient, PreviewError
+from render.io.synthetic import ClipSpec, write_clip
 from render.server.protocol import ProtocolError
 from render.server.scheduler import FairScheduler
 from render.server.server import ServerConfig, ServerThread
@@ -116,3 +118,19 @@ def test_an_overloaded_scheduler_answers_busy_quickly():
         assert waited.value.code == "busy"
     finally:
         scheduler.shutdown()
+
+
+def test_a_file_without_video_is_refused_and_gives_its_decoder_place_back(media_root, socket_dir, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    write_clip(root / "sound.mka", ClipSpec(video=False, frames=10))
+    os.link(media_root / "clip.mp4", root / "clip.mp4")
+    config = ServerConfig(roots=(str(root),), socket_path=str(socket_dir / "p.sock"), workers=1)   # 2 decoders
+    with ServerThread(config) as running, PreviewClient.connect(running.addresses[0]) as client:
+        for _ in range(3):
+            with pytest.raises(PreviewError) as error:
+                client.open("sound.mka")
+            assert error.value.code == "media" and "has no video stream" in str(error.value)
+        client.open("clip.mp4")
+        assert client.frame(4, format="jpeg", max_width=64)[0]["n"] == 4
+        assert running.server.budget.reserved_bytes < running.server.budget.total_bytes
