@@ -62,6 +62,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
         stop = video.frame_count if stop is None else min(stop, video.frame_count)
         whole = (start, stop) == (0, video.frame_count)
         audio_mode = sound_of(source, settings, audio, whole)
+        encoding = None
         if audio_mode != "encoded":
             sink = open_sink(source, out, settings, whole=whole)[0]
             frames = _render_frames(source, start, stop, process, sink, workers, on_progress)
@@ -85,7 +86,7 @@ def render_file(input_path: str | os.PathLike, output_path: str | os.PathLike,
                 discard(video_file)
                 discard(audio_file)
     return RenderResult(output=out, frames=frames, duration_s=frames / float(video.frame_rate), audio=audio_mode,
-                        colour=video.colour, audio_codec=encoding.describe() if audio_mode == "encoded" else None)
+                        colour=video.colour, audio_codec=encoding.describe() if encoding else None)
 
 
 def _render_frames(source: Source, start: int, stop: int, process: ProcessFn, sink: MediaSink, workers: int,
@@ -215,6 +216,6 @@ def audio_encoding(settings: EncodeSettings, track: AudioTrack, source: AudioInf
     (:func:`render.io.audio_file.kept_family`), at the track's rate and layout."""
     codec, bitrate = settings.audio, None
     if codec == "copy":
-        codec, bitrate, _ = kept_family(source, container)
+        codec, bitrate = kept_family(source, container)
     bitrate = settings.audio_bitrate_bps or bitrate or default_audio_bitrate_bps(track.channels)
     return AudioEncoding(codec, bitrate, track.sample_rate, track.layout)

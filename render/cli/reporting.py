@@ -1,6 +1,7 @@
 """How commands report progress: a rich progress bar on a terminal, nothing with
 ``--quiet``, or one JSON object per line with ``--log-json`` (for farm jobs)."""
 
+import dataclasses
 import json
 import sys
 import time
@@ -45,11 +46,8 @@ class Reporter:
         """Progress of the analysis, which only counts frames: ``expected`` may be None (unknown)."""
         if self._counting_since is None:
             self._counting_since = self._clock()
-        elapsed_s = self._clock() - self._counting_since
-        if expected:
-            self._show("analysing", progress_at(done, expected, elapsed_s))
-        else:
-            self._show("analysing", Progress(done, 0, elapsed_s, done / elapsed_s if elapsed_s > 0 else None, None))
+        p = progress_at(done, expected or 0, self._clock() - self._counting_since)
+        self._show("analysing", p if expected else dataclasses.replace(p, eta_s=None))
 
     def begin(self, phase: str) -> None:
         """A phase whose length is not known (its bar moves and counts its time, with no ETA)."""

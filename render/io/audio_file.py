@@ -31,10 +31,10 @@ def default_audio_bitrate_bps(channels: int) -> int:
     return 96_000 * min(channels, 2) + 64_000 * max(0, channels - 2)
 
 
-def kept_family(source: AudioInfo, container: str) -> tuple[str, int | None, str]:
+def kept_family(source: AudioInfo, container: str) -> tuple[str, int | None]:
     """How ``--audio-codec copy`` encodes a soundtrack that was changed (its packets no longer
     apply): in the source's codec family where ``container`` (a suffix) allows it. Returns
-    (codec, bitrate in bit/s or None for the default, why). PCM stays PCM (24-bit when the
+    (codec, bitrate in bit/s or None for the default). PCM stays PCM (24-bit when the
     source is deeper than 16; FLAC in .mp4), FLAC stays FLAC (PCM 24-bit in .mov), Opus and
     AAC keep their declared bitrate; other codecs (AC-3, MP3...) become AAC."""
     allowed = CONTAINER_AUDIO.get(container.lower(), tuple(AUDIO_CODECS))
@@ -52,8 +52,7 @@ def kept_family(source: AudioInfo, container: str) -> tuple[str, int | None, str
     bitrate = source.bit_rate_bps if family in LOSSY_CODECS and name in ("aac", "opus") else None
     if bitrate is not None:                 # a declared rate, kept within what encoders take
         bitrate = min(max(bitrate, 16_000 * source.channels), 320_000 * source.channels)
-    kept = (name.startswith("pcm_") and family.startswith("pcm")) or AUDIO_CODECS[family] in (name, "lib" + name)
-    return family, bitrate, "as the source" if kept else f"the source's {name} is not written again as such"
+    return family, bitrate
 
 
 @dataclass(frozen=True)

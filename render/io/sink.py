@@ -51,7 +51,7 @@ CONTAINER_CODECS = {".mp4": ("libx264", "libx265"), ".m4v": ("libx264",),
 RATE_CONTROLLED = ("libx264", "libx265")      # the codecs --crf, --bitrate and --speed-preset apply to
 
 
-def check_codecs_fit(output: Path, settings: "EncodeSettings") -> None:
+def check_codecs_fit(output: Path, settings: EncodeSettings) -> None:
     """Refuse (MediaError, one line) codecs that do not belong in ``output``'s container, before
     any work starts: PNG or FFV1 in .mp4, PNG in .mkv, FFV1 in .mov, ProRes in .mp4; PCM in
     .mp4, FLAC or Opus in .mov."""
