@@ -17,6 +17,7 @@ import numpy as np
 from render.errors import MediaError
 from render.io import output_path
 from render.io.audio_file import AUDIO_CODECS, CONTAINER_AUDIO
+from render.io.colour_tags import conversion_flags
 from render.io.source import VideoInfo, ffmpeg_url, open_container
 
 VIDEO_CODECS = ("libx264", "libx265", "prores_ks", "ffv1", "png")
@@ -114,7 +115,9 @@ class MediaSink:
             audio_packets = (p for p in self._audio_container.demux(audio_template) if p.dts is not None)
         try:
             self._temp.open("wb").close()   # fail here, clearly, if the folder is not writable
-            self._container = av.open(ffmpeg_url(self._temp), mode="w")
+            # Timestamps as they are: the default shift makes Matroska start the video late by
+            # the copied audio's priming (-21 ms of AAC); MP4 and MOV keep theirs in edit lists.
+            self._container = av.open(ffmpeg_url(self._temp), mode="w", options={"avoid_negative_ts": "disabled"})
         except (av.FFmpegError, OSError, ValueError) as exc:
             output_path.discard(self._temp)
             raise MediaError(f"{self.path}: cannot be written ({_message(exc)})") from None
@@ -189,9 +192,10 @@ class MediaSink:
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format=fmt)
         tags = self._video_info.colour
         if self._rgb:
-            frame = frame.reformat(format=self._pix_fmt)
+            frame = frame.reformat(format=self._pix_fmt, interpolation=conversion_flags())
         else:
-            frame = frame.reformat(format=self._pix_fmt, src_colorspace=self._matrix,
+            frame = frame.reformat(format=self._pix_fmt, interpolation=conversion_flags(),
+                                   src_colorspace=self._matrix,
                                    dst_colorspace=self._matrix, src_color_range="JPEG",
                                    dst_color_range=self._range)
         if tags.primaries != 2:

@@ -20,7 +20,7 @@ import numpy as np
 
 from render.errors import MediaError
 from render.io.bounded_read import check_regular_file, display_path
-from render.io.colour_tags import ColourTags
+from render.io.colour_tags import ColourTags, conversion_flags
 
 AUDIO_BLOCK_SAMPLES = 1 << 16     # samples per streamed audio block (1.4 s at 48 kHz)
 
@@ -343,18 +343,20 @@ class Source:
     # ---------------------------------------------------------------- decode
     @property
     def rgb_format(self) -> str:
-        """``rgb24`` for 8-bit sources, ``rgb48le`` (uint16) for deeper ones."""
-        return "rgb24" if self.info.video.bit_depth <= 8 else "rgb48le"
+        """``rgb24`` for 8-bit sources, ``gbrp16le`` (uint16, returned as R, G, B) for deeper
+        ones: swscale's exact path writes packed 16-bit RGB in the wrong byte order."""
+        return "rgb24" if self.info.video.bit_depth <= 8 else "gbrp16le"
 
     def to_rgb(self, frame: av.VideoFrame, size: tuple[int, int] | None = None,
                interpolation: str | None = None) -> np.ndarray:
         """A decoded PyAV frame of this source as R'G'B' (see :class:`VideoFrame`); ``size=(w, h)``
         scales while converting, with swscale's ``interpolation`` (default bilinear; "AREA" for
-        large reductions)."""
+        large reductions); the conversion is exact (see :func:`conversion_flags`)."""
         v = self.info.video
         matrix, colour_range = v.colour.conversion(v.height)
         width, height = size if size else (None, None)
-        return frame.to_ndarray(format=self.rgb_format, width=width, height=height, interpolation=interpolation,
+        return frame.to_ndarray(format=self.rgb_format, width=width, height=height,
+                                interpolation=conversion_flags(interpolation),
                                 src_colorspace=matrix, src_color_range=colour_range,
                                 dst_color_range="JPEG", threads=self._conversion_threads)
 

@@ -1,5 +1,9 @@
 """Pass-through renders: what goes in comes out, with its timing, depth, tags and sound."""
 
+import subprocess
+
+import av
+import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -29,6 +33,53 @@ def test_ffv1_rgb_is_bit_identical(bigbuckbunny, tmp_path):
     with open_source(bigbuckbunny) as a, open_source(out) as b:
         for x, y in zip(a.frames(), b.frames(), strict=True):
             assert np.array_equal(x.rgb, y.rgb), f"frame {x.index} differs"
+
+
+def _luma_mean_offset(source, output, frames: int) -> float:
+    """Mean of output Y' minus source Y' over the first ``frames`` frames, in code values."""
+    def luma(path):
+        with av.open(str(path)) as container:
+            for _, frame in zip(range(frames), container.decode(video=0)):
+                plane = frame.planes[0]
+                dtype = np.uint16 if frame.format.name.endswith("10le") else np.uint8
+                yield np.frombuffer(plane, dtype).reshape(plane.height, -1)[:, :plane.width].mean()
+    return float(np.mean([o - s for s, o in zip(luma(source), luma(output), strict=True)]))
+
+
+def test_round_trip_through_rgb_keeps_the_level(bigbuckbunny, tmp_path):
+    """Decoding to R'G'B' and encoding back (lossless, the source's 4:2:0) leaves luma where it
+    was: swscale's default rounding moves it about -1 code value (FFmpeg's default RGB round trip)."""
+    ten = tmp_path / "bbb_10bit.mkv"     # the same pictures at 10 bits, converted in Y'CbCr
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(bigbuckbunny), "-frames:v", "6",
+                    "-pix_fmt", "yuv420p10le", "-c:v", "ffv1", "-an", str(ten)], check=True)
+    for source, pix_fmt in ((bigbuckbunny, "yuv420p"), (ten, "yuv420p10le")):
+        out = render_file(source, tmp_path / f"{pix_fmt}.mkv", frame_range=(0, 6),
+                          settings=EncodeSettings(codec="ffv1", crf=None, audio="none", pix_fmt=pix_fmt)).output
+        offset = _luma_mean_offset(source, out, frames=6)
+        assert abs(offset) < 0.1, f"{pix_fmt}: Y' moved {offset:+.3f} code values"
+
+
+def _first_packet_times_s(path) -> dict[str, float]:
+    first = {}
+    with av.open(str(path)) as container:
+        for packet in container.demux():
+            if packet.pts is not None and packet.stream.type not in first:
+                first[packet.stream.type] = float(packet.pts * packet.time_base)
+    return first
+
+
+def test_streams_start_where_ffmpegs_remux_starts_them(make_clip, tmp_path):
+    """A copied AAC track begins with priming (a packet before zero): the video still starts at
+    zero in every container, as in FFmpeg's remux (Matroska's default shift started it 21 ms late)."""
+    src = make_clip("primed.mp4", frames=10)
+    for suffix in ("mkv", "mp4", "mov"):
+        ours = render_file(src, tmp_path / f"ours.{suffix}").output
+        remux = tmp_path / f"remux.{suffix}"
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(src), "-c", "copy", str(remux)],
+                       check=True)
+        got, expected = _first_packet_times_s(ours), _first_packet_times_s(remux)
+        assert got["video"] == expected["video"] == 0.0, suffix
+        assert abs(got["audio"] - expected["audio"]) <= 0.001, (suffix, got, expected)
 
 
 def test_vfr_keeps_timestamps(make_clip, tmp_path):
