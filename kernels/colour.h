@@ -86,4 +86,28 @@ DEVFN RGB op_curves(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixel
                lut1d_channel(c.b, t, CURVE_SAMPLES, 2));
 }
 
+/* soft clip (render/ops/soft_clip.py): soft_floor(x) = x for x >= w, else
+ * w (1 + (w - x) k) ** -1/4 with k = 4 / w */
+DEVFN VF soft_floor(VF x, float w, float k) {
+    VF q = fmax(1.0f + (w - x) * k, (VF)1.0f);
+    return SEL(x < w, w / sqrt(sqrt(q)), x);
+}
+/* p = [gamut w, k, white w, k, black w, k]; a width of 0 turns its step off */
+DEVFN RGB op_soft_clip(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
+    if (p[0] > 0.0f) {
+        VF m = vmax(vmax(c.r, c.g), c.b);
+        VF inv = 1.0f / fmax(m, (VF)1e-30f);
+        VF rr = c.r * inv, rg = c.g * inv, rb = c.b * inv;
+        c = rgb(SEL((m > 0.0f) & (rr < p[0]), m * soft_floor(rr, p[0], p[1]), c.r),
+                SEL((m > 0.0f) & (rg < p[0]), m * soft_floor(rg, p[0], p[1]), c.g),
+                SEL((m > 0.0f) & (rb < p[0]), m * soft_floor(rb, p[0], p[1]), c.b));
+    }
+    if (p[2] > 0.0f)
+        c = rgb(1.0f - soft_floor(1.0f - c.r, p[2], p[3]), 1.0f - soft_floor(1.0f - c.g, p[2], p[3]),
+                1.0f - soft_floor(1.0f - c.b, p[2], p[3]));
+    if (p[4] > 0.0f)
+        c = rgb(soft_floor(c.r, p[4], p[5]), soft_floor(c.g, p[4], p[5]), soft_floor(c.b, p[4], p[5]));
+    return c;
+}
+
 #endif

@@ -30,6 +30,11 @@ Schema ``moodgrade.preset/1`` (docs/presets.md describes every key)::
     relight_warmth = 0.1             # -1..1
     background_blur_sigma_px = 2.0   # 0..20, px of a 1080-line frame, outside the face
 
+    [soft_clip]                      # the look's last step, keeping it inside the signal
+    black_width = 0.007              # 0..0.25; 0 turns each roll-off off (render/ops/soft_clip.py)
+    white_width = 0.012              # 0..0.25
+    gamut_width = 0.05               # 0..0.5
+
     [soundtrack]                     # render.audio's SoundtrackStyle fields
 
 Every mistake raises :class:`PresetError` naming the file, the key and the allowed values.
@@ -39,7 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from render.emotion.labels import EMOTIONS
@@ -47,6 +52,7 @@ from render.errors import MoodgradeError
 from render.io.bounded_read import display_path
 from render.numbers import is_float32_finite
 from render.ops.grade_file import grade_from_mapping, load_toml_file
+from render.ops.soft_clip import LOOK_SOFT_CLIP, SoftClip
 from render.resources import presets_dir
 
 SCHEMA = "moodgrade.preset/1"
@@ -54,9 +60,10 @@ DIRECTIONS = ("up", "down", "same")
 _RESPONSE = {"strength": (1.0, 0.0, 2.0), "confidence_weight": (0.7, 0.0, 1.0), "ramp_s": (0.8, 0.04, 10.0)}
 _FACES = {"relight_exposure_ev": (0.0, -2.0, 2.0), "relight_warmth": (0.0, -1.0, 1.0),
           "background_blur_sigma_px": (0.0, 0.0, 20.0)}
+_SOFT_CLIP = {f.name: (getattr(LOOK_SOFT_CLIP, f.name), *SoftClip.RANGES[f.name]) for f in fields(SoftClip)}
 MAX_EXTENDS = 32
 _TOP_KEYS = {"schema", "name", "description", "extends", "expect", "response", "look", "mood",
-             "valence", "arousal", "faces", "soundtrack"}
+             "valence", "arousal", "faces", "soft_clip", "soundtrack"}
 
 
 class PresetError(MoodgradeError):
@@ -66,7 +73,8 @@ class PresetError(MoodgradeError):
 @dataclass(frozen=True)
 class Preset:
     """A validated look. ``deltas`` maps a driver ("happy", ..., "valence", "arousal") to
-    {(op name, field): change}; every op named there exists in ``look``."""
+    {(op name, field): change}; every op named there exists in ``look``. ``soft_clip`` is
+    applied after everything else the look does (face relight and focus included)."""
 
     name: str
     description: str
@@ -77,6 +85,7 @@ class Preset:
     response: dict[str, float]
     faces: dict[str, float] | None
     soundtrack: dict = field(default_factory=dict)
+    soft_clip: SoftClip = LOOK_SOFT_CLIP
 
 
 def user_preset_dirs() -> list[Path]:
@@ -176,8 +185,10 @@ def _load(path: Path, chain: tuple[Path, ...]) -> Preset:
     if "faces" in doc or (parent and parent.faces):
         faces = _numbers(doc, "faces", where, _FACES, parent.faces if parent else None)
     soundtrack = {**(parent.soundtrack if parent else {}), **_table(doc, "soundtrack", where)}
+    soft_clip = SoftClip(**_numbers(doc, "soft_clip", where, _SOFT_CLIP,
+                                    dataclasses.asdict(parent.soft_clip) if parent else None))
     return Preset(name=name, description=description, path=path, look=look, deltas=deltas,
-                  expect=expect, response=response, faces=faces, soundtrack=soundtrack)
+                  expect=expect, response=response, faces=faces, soundtrack=soundtrack, soft_clip=soft_clip)
 
 
 def _string(doc: dict, key: str, where: str, default: str) -> str:

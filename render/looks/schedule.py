@@ -56,6 +56,7 @@ class GradeSchedule:
     face_box: np.ndarray           # float32 (frames, 4), smoothed, NaN where no face
     faces: dict | None
     intensity: float
+    finish: tuple = ()             # ops after everything else (the preset's soft clip)
 
     @property
     def frame_count(self) -> int:
@@ -72,7 +73,7 @@ class GradeSchedule:
             value = float(chunk[0]) if p.width == 1 else tuple(float(x) for x in chunk)
             ops[p.op_index] = dataclasses.replace(ops[p.op_index], **{p.field: value})
         if not self.faces:
-            return tuple(ops)
+            return (*ops, *self.finish)
         relight, focus = self._face_ops(i)
         # Relight the scene light before the look, after the look's leading exposure and white
         # balance (gains in linear light, as the relight's: the order does not change the
@@ -81,7 +82,7 @@ class GradeSchedule:
         k = 0
         while k < len(ops) and isinstance(ops[k], SCENE_GAINS):
             k += 1
-        return (*ops[:k], relight, *ops[k:], focus)
+        return (*ops[:k], relight, *ops[k:], focus, *self.finish)
 
     def _face_ops(self, i: int) -> tuple:
         box = self.face_box[i]
@@ -151,7 +152,8 @@ def build_schedule(preset: Preset, timeline: MoodTimeline, intensity: float = 1.
         parameters.append(Parameter(op_index=index[op_name], field=field_name, width=base.size, max_step=max_step))
     values = np.concatenate(columns, axis=1) if columns else np.zeros((n, 0))
     return GradeSchedule(look=preset.look, parameters=tuple(parameters), values=values,
-                         face_box=_smooth_faces(timeline, fps), faces=preset.faces, intensity=intensity)
+                         face_box=_smooth_faces(timeline, fps), faces=preset.faces, intensity=intensity,
+                         finish=() if preset.soft_clip.is_identity() else (preset.soft_clip,))
 
 
 def _slew_limit(target: np.ndarray, max_step: np.ndarray, shot: np.ndarray) -> np.ndarray:

@@ -42,10 +42,11 @@ from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.lut import INTERPOLATIONS, read_cube
 from render.ops.regions import Ellipse
+from render.ops.soft_clip import SoftClip
 
 OP_TYPES = {cls.name: cls for cls in (
     Exposure, WhiteBalance, LiftGammaGain, Contrast, Saturation, Vibrance, HueRotate, SplitTone, Curves,
-    FilmGrain, Vignette, HighlightRolloff, Relight, Bloom, GaussianBlur, Unsharp, DepthOfField)}
+    FilmGrain, Vignette, HighlightRolloff, SoftClip, Relight, Bloom, GaussianBlur, Unsharp, DepthOfField)}
 REGION_TYPES = {(Relight, "regions"): RelightRegion, (DepthOfField, "focus_regions"): Ellipse}
 FILE_TYPES = ("lut", "cdl")
 MAX_TOML_BYTES = 1 << 20        # a grade file or a preset: a few KiB in practice

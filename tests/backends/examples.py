@@ -13,6 +13,7 @@ from render.ops.grain import FilmGrain
 from render.ops.lighting import Bloom, HighlightRolloff, Relight, RelightRegion, Vignette
 from render.ops.lut import Lut1D, Lut3D
 from render.ops.regions import Ellipse
+from render.ops.soft_clip import SoftClip
 
 
 def _lut_table(n: int) -> np.ndarray:
@@ -40,6 +41,7 @@ OP_EXAMPLES = {
     "film_grain": FilmGrain(amount=0.6, size_px=4.0, chroma=0.4, seed=1234),
     "vignette": Vignette(amount=0.6, radius=0.3, feather=0.6, roundness=0.5),
     "highlight_rolloff": HighlightRolloff(knee=0.5, strength=0.9),
+    "soft_clip": SoftClip(black_width=0.1, white_width=0.15, gamut_width=0.3),
     "relight": Relight(regions=(RelightRegion(center_x=0.3, center_y=0.4, radius_x=0.2, radius_y=0.3,
                                               angle_deg=20.0, feather=0.6, exposure_ev=1.0, warmth=0.5),
                                 RelightRegion(center_x=0.7, center_y=0.6, radius_x=0.3, radius_y=0.2,
@@ -59,7 +61,7 @@ OP_EXAMPLES = {
 # every op once, neighbourhood ops between colour ops (several passes, intermediates, epilogues)
 FUSED_CHAIN = tuple(OP_EXAMPLES[name] for name in (
     "white_balance", "exposure", "lift_gamma_gain", "cdl", "lut1d", "lut3d_tetrahedral", "bloom", "contrast",
-    "saturation", "vibrance", "hue_rotate", "split_tone", "curves", "relight", "highlight_rolloff",
+    "saturation", "vibrance", "soft_clip", "hue_rotate", "split_tone", "curves", "relight", "highlight_rolloff",
     "depth_of_field", "lut3d_trilinear", "vignette", "unsharp", "blur", "film_grain"))
 
 

@@ -5,6 +5,7 @@ from fractions import Fraction
 import cv2
 import numpy as np
 import pytest
+import skimage.data
 
 from render.backends import select_backend
 from render.emotion.labels import EMOTIONS
@@ -14,6 +15,7 @@ from render.looks.preset import PresetError, list_presets, load_preset
 from render.looks.schedule import build_schedule, constant_timeline
 from render.ops.focus import DepthOfField
 from render.ops.lighting import Relight
+from render.ops.soft_clip import LOOK_SOFT_CLIP, SoftClip
 from render.demo import DEMO_CLIP
 
 BUILT_IN = ["dreamy", "melancholy", "natural", "noir", "teal-orange", "thriller", "vivid", "warm-nostalgia"]
@@ -67,6 +69,44 @@ def test_happy_and_sad_move_the_picture_as_documented(name, real_frames):
                 assert abs(happy - sad) < visible, f"{name}: {what} happy {happy:.3f} vs sad {sad:.3f}"
 
 
+def _share_at_code_limits(frames) -> float:
+    """Percentage of pixels with a channel at 0 or 255."""
+    return 100.0 * float(np.mean([np.any((f == 0) | (f == 255), axis=-1).mean() for f in frames]))
+
+
+@pytest.fixture(scope="module")
+def photographs(bigbuckbunny):
+    """bigbuckbunny (three frames at 640x360) and scikit-image's astronaut (at 256x256)."""
+    with open_source(bigbuckbunny) as source:
+        bunny = [source.frame(n, size=(640, 360)).rgb for n in (0, 60, 120)]
+    astronaut = cv2.resize(skimage.data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    return {"bigbuckbunny": bunny, "astronaut": [astronaut]}
+
+
+@pytest.mark.parametrize("name", BUILT_IN)
+def test_looks_stay_inside_the_signal(name, photographs):
+    """Strong looks crush, boost and saturate; their soft clip keeps the pixels at the code
+    limits within 1 point of the source's (hard clipping put 5-47 % of bigbuckbunny there)."""
+    preset = load_preset(name)
+    for picture, frames in photographs.items():
+        source = _share_at_code_limits(frames)
+        for emotion in ("neutral", "happy", "sad", "fear"):
+            graded = _share_at_code_limits([_graded(preset, emotion, f) for f in frames])
+            assert graded <= source + 1.0, f"{name} {emotion} on {picture}: {graded:.1f} % at the limits, " \
+                                           f"source {source:.1f} %"
+
+
+def test_soft_clip_is_set_per_preset_and_inherited(tmp_path):
+    parent = _write(tmp_path, 'name = "p"\n[soft_clip]\nblack_width = 0.0\n', "p.toml")
+    child = _write(tmp_path, 'extends = "p.toml"\n[soft_clip]\nwhite_width = 0.05\n', "c.toml")
+    clip = load_preset(str(child)).soft_clip
+    assert (clip.black_width, clip.white_width, clip.gamut_width) == (0.0, 0.05, LOOK_SOFT_CLIP.gamut_width)
+    off = _write(tmp_path, '[soft_clip]\nblack_width = 0\nwhite_width = 0\ngamut_width = 0\n', "off.toml")
+    schedule = build_schedule(load_preset(str(off)), constant_timeline(2, Fraction(25), "neutral"))
+    assert not any(isinstance(op, SoftClip) for op in schedule.ops_at(0))
+    assert parent.exists()
+
+
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_neutral_at_zero_intensity_is_the_base_look(name):
     preset = load_preset(name)
@@ -74,7 +114,7 @@ def test_neutral_at_zero_intensity_is_the_base_look(name):
     for i in range(5):
         ops = [op for op in schedule.ops_at(i)
                if not (isinstance(op, (Relight, DepthOfField)) and op.is_identity())]
-        assert ops == list(preset.look)
+        assert ops == [*preset.look, preset.soft_clip]
 
 
 def _random_timeline(frames: int, cuts: list[int], seed: int = 3) -> MoodTimeline:
@@ -126,6 +166,8 @@ def _write(tmp_path, text, name="bad.toml"):
     ('[expect]\nsaturation = "sideways"\n', "expect.saturation"),
     ('extends = "bad"\n', "loops back"),
     ('[faces]\nrelight_exposure_ev = 5\n', "faces.relight_exposure_ev = 5 is outside the allowed range"),
+    ('[soft_clip]\nblack_width = 0.5\n', "soft_clip.black_width = 0.5 is outside the allowed range [0.0, 0.25]"),
+    ('[soft_clip]\nknee = 0.5\n', "unknown key soft_clip.knee"),
     ('name = \n', "not valid TOML"),
 ])
 def test_bad_presets_name_file_key_and_range(tmp_path, text, message):
