@@ -13,7 +13,7 @@ import threading
 import numpy as np
 
 from render.backends.codegen import blur_kernel_name, program_key, program_source
-from render.backends.frames import frame_kind
+from render.ops.frames import frame_kind
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext
 from render.ops.plan import BlurPass, build_plan, pack

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from render.backends.frames import frame_kind, load_reference, store_reference
+from render.ops.frames import frame_kind, load_reference, store_reference
 from render.ops.base import FrameContext, apply_references
 from render.ops.focus import blur_pass_reference
 from render.ops.plan import BlurPass, build_plan, pack

@@ -29,6 +29,7 @@ from render.ops import lut_steps
 from render.ops.base import (DISPLAY, LINEAR, FrameContext, NeighbourhoodOp, Op, PixelOp, apply_references,
                              gaussian_weights)
 from render.ops.colour import GreyAffine
+from render.ops.frames import load_reference
 from render.ops.transfer import TRANSFERS, from_linear, to_linear
 
 
@@ -97,9 +98,8 @@ class CodeTable(PixelOp):
         return ("CodeTable",)
 
     def table(self, ctx):
-        from render.backends.frames import load_reference   # what an 8-bit frame loads as
         codes = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
-        rgb = self.apply_reference(load_reference(codes), ctx)
+        rgb = self.apply_reference(load_reference(codes), ctx)   # what an 8-bit frame loads as
         return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
 
     def apply_reference(self, rgb, ctx):

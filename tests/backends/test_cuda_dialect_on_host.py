@@ -15,7 +15,7 @@ import pytest
 
 from render.backends.codegen import C_TYPES, blur_kernel_name, buffer_kind, program_source
 from render.backends.cuda_backend import BLOCK, cuda_plan, launch_grids
-from render.backends.frames import frame_kind
+from render.ops.frames import frame_kind
 from render.backends.numpy_backend import NumpyBackend
 from render.ops.base import FrameContext
 from render.ops.plan import BlurPass, pack

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from render.backends.frames import load_reference
+from render.ops.frames import load_reference
 from render.backends.numpy_backend import NumpyBackend
 from render.errors import MoodgradeError
 from render.ops.base import FrameContext, NeighbourhoodOp, PixelOp
