@@ -3,8 +3,8 @@ the grade recipe, the mood timeline it was built from, and the rendered chunks.
 
 Layout::
 
-    JOBDIR/manifest.json        schema moodgrade.farm-job/1 (see docs/farm.md)
-    JOBDIR/recipe.pickle        the GradeRecipe every worker grades with
+    JOBDIR/manifest.json        schema moodgrade.farm-job/2 (see docs/farm.md)
+    JOBDIR/recipe.json          the GradeRecipe every worker grades with (render/farm/recipe_json.py)
     JOBDIR/timeline.json        the mood timeline, when the analysis ran
     JOBDIR/soundtrack.mka       the mood-shaped soundtrack, encoded, when a preset shapes it
     JOBDIR/chunks/0000.mp4 ...  one file per chunk, same container as the output
@@ -22,20 +22,23 @@ import fcntl
 import hashlib
 import json
 import os
-import pickle
 import socket
 from contextlib import contextmanager
 from pathlib import Path
 
 from render.errors import MoodgradeError
 from render.farm.chunks import ChunkSpan
+from render.farm.recipe_json import recipe_from_json, recipe_to_json
 from render.grading import GradeRecipe
+from render.io.bounded_read import read_bytes_file
 from render.io.output_path import TEMP_MARKER, atomic_text_file
 from render.io.sink import EncodeSettings
 
-SCHEMA = "moodgrade.farm-job/1"
+SCHEMA = "moodgrade.farm-job/2"
+_PICKLED = "moodgrade.farm-job/1"     # its recipe a pickle: not loaded
 MANIFEST = "manifest.json"
-RECIPE = "recipe.pickle"
+RECIPE = "recipe.json"
+MAX_RECIPE_BYTES = 1 << 30
 TIMELINE = "timeline.json"
 SOUNDTRACK = "soundtrack.mka"
 CHUNK_DIR = "chunks"
@@ -83,13 +86,15 @@ class FarmJob:
 
     def recipe(self) -> GradeRecipe:
         """The grade recipe every worker uses (read from the job directory)."""
-        try:
-            data = (self.dir / RECIPE).read_bytes()
-        except OSError as exc:
-            raise MoodgradeError(f"{self.dir / RECIPE}: cannot read the job's recipe ({exc.strerror})") from None
+        path = self.dir / RECIPE
+        data = read_bytes_file(path, MAX_RECIPE_BYTES, "job recipe")
         if hashlib.sha256(data).hexdigest() != self.manifest["recipe"]["sha256"]:
-            raise MoodgradeError(f"{self.dir / RECIPE}: does not match the manifest (the job directory was altered)")
-        return pickle.loads(data)
+            raise MoodgradeError(f"{path}: does not match the manifest (the job directory was altered)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MoodgradeError(f"{path}: not UTF-8 text") from None
+        return recipe_from_json(text, str(path))
 
     @property
     def soundtrack_path(self) -> Path:
@@ -150,7 +155,7 @@ def create_job(job_dir: str | os.PathLike, request: dict, *, recipe: GradeRecipe
     ``soundtrack``: how the join shapes the sound (None: copied or re-encoded as it is).
     """
     directory = Path(job_dir)
-    recipe_bytes = pickle.dumps(recipe, protocol=pickle.HIGHEST_PROTOCOL)
+    recipe_bytes = recipe_to_json(recipe).encode("utf-8")
     try:
         (directory / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
         (directory / RECIPE).write_bytes(recipe_bytes)
@@ -183,6 +188,9 @@ def load_job(job_dir: str | os.PathLike) -> FarmJob:
         raise MoodgradeError(f"{path}: cannot read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise MoodgradeError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    if isinstance(manifest, dict) and manifest.get("schema") == _PICKLED:
+        raise MoodgradeError(f"{directory}: planned by an older moodgrade ({_PICKLED}, its recipe a pickle, which "
+                             "this version does not load); plan the job again in a new --job-dir")
     if not isinstance(manifest, dict) or manifest.get("schema") != SCHEMA:
         raise MoodgradeError(f"{path}: not a {SCHEMA} manifest")
     return FarmJob(directory, manifest)
