@@ -29,6 +29,7 @@ import numpy as np
 from render.backends import available_backends, select_backend
 from render.ops.colour import Contrast, Saturation
 from render.ops.focus import Unsharp
+from render.ops.frames import frame_kind
 from render.ops.lighting import Vignette
 from render.ops.lut import read_cube
 from render.resources import presets_dir
@@ -87,7 +88,10 @@ def time_cuda_kernels(backend, frames, grade, repeats: int = 48) -> float:
     rotating over the frames so that a 4K frame is not served from the L2 cache; each frame's
     copy of its parameters into constant memory (a few hundred bytes) is included."""
     import cupy as cp
-    runs = [backend.prepare(cp.asarray(frame), grade)[0] for frame in frames]
+    compiled = backend.compiled_grade()
+    h, w = frames[0].shape[:2]
+    plan = compiled.frame(tuple(grade), frame_kind(frames[0]), "bt709", w, h, 0)
+    runs = [backend.prepare(cp.asarray(frame), plan)[0] for frame in frames]
     for run in runs:
         run()
     start, stop = cp.cuda.Event(), cp.cuda.Event()

@@ -8,6 +8,7 @@ wherever it is rendered.
 from dataclasses import dataclass
 
 from render.io.source import VideoFrame
+from render.ops.frames import frame_kind
 from render.pipeline import ProcessFn
 
 
@@ -44,9 +45,12 @@ def make_process(recipe: GradeRecipe) -> ProcessFn:
     from render.backends import select_backend
 
     backend = select_backend(recipe.backend)
+    compiled = backend.compiled_grade()   # planned once per structure, packed per frame
 
     def process(frame: VideoFrame):
-        return backend.apply(frame.rgb, recipe.ops_at(frame.index), frame_index=frame.index,
-                             transfer=frame.transfer)
+        rgb = frame.rgb
+        h, w = rgb.shape[:2]
+        plan = compiled.frame(recipe.ops_at(frame.index), frame_kind(rgb), frame.transfer, w, h, frame.index)
+        return backend.run(rgb, plan)
 
     return process

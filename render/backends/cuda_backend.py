@@ -12,11 +12,12 @@ import threading
 
 import numpy as np
 
-from render.backends.codegen import blur_kernel_name, program_key, program_source
-from render.ops.frames import frame_kind
+from render.backends.base import Backend, check_frame
+from render.backends.codegen import blur_kernel_name, program_source
+from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
-from render.ops.base import FrameContext
-from render.ops.plan import BlurPass, build_plan, pack
+from render.ops.compiled import FramePlan
+from render.ops.plan import BlurPass, build_plan
 
 BLOCK = (32, 4, 1)  # measured on an H100 against 32x8, 64x4, 128x1, 256x1 (benchmarks/NOTES.md)
 LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
@@ -55,7 +56,7 @@ def cuda_unavailable_reason() -> str | None:
     return None
 
 
-class CudaBackend:
+class CudaBackend(Backend):
     """Runs grades as CUDA kernels on the current CuPy device."""
 
     name = "cuda"
@@ -72,8 +73,8 @@ class CudaBackend:
         self._modules: dict = {}
         self._lock = threading.Lock()  # buffers are reused: one frame at a time
         self._buffers: dict = {}
-        self._tables = None
-        self._tables_host: np.ndarray | None = None
+        self._tables = None                   # the device's T
+        self._table_record = DeviceTables()   # what it holds
 
     def _buffer(self, name: str, shape, dtype):
         buf = self._buffers.get(name)
@@ -89,37 +90,39 @@ class CudaBackend:
             self._modules[key] = mod
         return mod
 
-    def apply(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
-        """Grade one HxWx3 frame (uint8/uint16/float32, NumPy or CuPy); returns the same kind of array."""
+    def plan_options(self, kind: str) -> tuple[str | None, bool]:
+        return kind, True   # tetrahedral LUTs on 8-bit frames keep half-float corners
+
+    def run(self, frame, frame_plan: FramePlan):
+        """Grade one HxWx3 frame (uint8/uint16/float32, NumPy or CuPy) by its plan; returns the same
+        kind of array. Safe to call from several threads (the device runs one frame at a time)."""
         on_device = isinstance(frame, self._cp.ndarray)
+        check_frame(frame, frame_plan)
         with self._lock:
-            run, out = self.prepare(frame, grade, frame_index, transfer)
+            run, out = self.prepare(frame, frame_plan)
             run()
             return out if on_device else self._cp.asnumpy(out)
 
-    def prepare(self, frame, grade, frame_index: int = 0, transfer: str = "bt709"):
-        """Plan, compile (cached) and upload for one frame; returns ``(run, output)``.
+    def prepare(self, frame, fp: FramePlan):
+        """Compile (cached) and upload for one frame; returns ``(run, output)``.
 
         ``run()`` writes the frame's parameters into the program's ``__constant__`` array
         and launches every pass on the current stream (no Python planning), so benchmarks
         can time the kernels alone; ``output`` is the CuPy result array.
         """
         cp = self._cp
-        kind = frame_kind(frame)
-        h, w = frame.shape[:2]
-        plan = cuda_plan(grade, kind)
-        ctx = FrameContext(w, h, frame_index, transfer)
-        packed = pack(plan, ctx)
-        mod = self._module(program_key(plan, packed, kind, transfer),
-                           lambda: program_source(plan, packed, kind, transfer))
+        plan, packed, w, h = fp.plan, fp.packed, fp.width, fp.height
+        mod = self._module(fp.program_key, lambda: program_source(plan, packed, fp.frame_kind, fp.transfer))
         src = cp.ascontiguousarray(frame) if isinstance(frame, cp.ndarray) else cp.asarray(np.ascontiguousarray(frame))
         bufs = {"input": src, "output": cp.empty_like(src)}  # a new array per frame (pooled)
         params = packed.params  # pageable: each copy is staged before copy_from_host_async returns
         params_ptr = params.ctypes.data_as(ctypes.c_void_p)
         params_symbol = mod.get_global("P")
-        if self._tables_host is None or not np.array_equal(self._tables_host, packed.tables):
-            self._tables = cp.asarray(packed.tables)
-            self._tables_host = packed.tables
+        stream = cp.cuda.get_current_stream()
+        for offset, values in self._table_record.writes(packed):
+            if offset == 0 and values is packed.tables:
+                self._tables = cp.empty(len(values), cp.float32)
+            self._tables[offset:offset + len(values)].set(values, stream=stream)   # ordered before the launches
         grid, blur_grid = launch_grids(w, h)
         launches, blur_index = [], 0
         for p in plan.passes:
@@ -136,7 +139,7 @@ class CudaBackend:
             aux = bufs[p.aux] if p.aux else src
             launches.append((mod.get_function(p.kernel), grid,
                              (bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
-                              np.uint32(frame_index & 0xFFFFFFFF), self._tables)))
+                              np.uint32(fp.frame_index & 0xFFFFFFFF), self._tables)))
 
         def run():
             params_symbol.copy_from_host_async(params_ptr, params.nbytes)  # stream-ordered before the launches

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from render.ops.frames import frame_kind, load_reference, store_reference
-from render.ops.base import FrameContext, apply_references
+from render.backends.base import Backend, check_frame
+from render.ops.base import apply_references
+from render.ops.compiled import FramePlan
 from render.ops.focus import blur_pass_reference
-from render.ops.plan import BlurPass, build_plan, pack
+from render.ops.frames import load_reference, store_reference
+from render.ops.plan import BlurPass
 
 
-class NumpyBackend:
+class NumpyBackend(Backend):
     """Always available; simple, slow, obviously right."""
 
     name = "numpy"
     device = "NumPy (CPU)"
 
-    def apply(self, frame: np.ndarray, grade, frame_index: int = 0, transfer: str = "bt709") -> np.ndarray:
-        """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype."""
-        kind = frame_kind(frame)
-        plan = build_plan(grade)
-        ctx = FrameContext(frame.shape[1], frame.shape[0], frame_index, transfer)
-        packed = pack(plan, ctx)
+    def plan_options(self, kind: str) -> tuple[str | None, bool]:
+        return None, False   # the ops themselves, no 8-bit code table
+
+    def run(self, frame: np.ndarray, frame_plan: FramePlan) -> np.ndarray:
+        """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype.
+        Safe to call from several threads."""
+        kind = check_frame(frame, frame_plan)
+        plan, packed, ctx = frame_plan.frame_plan(), frame_plan.packed, frame_plan.ctx
         buffers = {"input": load_reference(frame)}
         blur_index = 0
         for p in plan.passes:

@@ -18,11 +18,12 @@ import threading
 
 import numpy as np
 
-from render.backends.codegen import blur_kernel_name, program_key, program_source
-from render.ops.frames import frame_kind
+from render.backends.base import Backend, check_frame
+from render.backends.codegen import blur_kernel_name, program_source
+from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
-from render.ops.base import FrameContext
-from render.ops.plan import BlurPass, build_plan, pack
+from render.ops.compiled import FramePlan
+from render.ops.plan import BlurPass
 
 LANES = 8  # pixels per work-item (kernels/common.h)
 
@@ -47,7 +48,7 @@ def opencl_devices(kind: str | None = None) -> list:
     return {"gpu": gpus, "cpu": cpus}.get(kind, gpus + cpus)
 
 
-class OpenCLBackend:
+class OpenCLBackend(Backend):
     """Runs grades as OpenCL kernels on one device."""
 
     name = "opencl"
@@ -71,7 +72,7 @@ class OpenCLBackend:
         self._programs: dict = {}
         self._lock = threading.Lock()  # buffers are reused: one frame at a time
         self._buffers: dict = {}
-        self._tables_uploaded: np.ndarray | None = None
+        self._tables = DeviceTables()   # what the device's T holds
 
     def _buffer(self, name: str, nbytes: int):
         buf = self._buffers.get(name)
@@ -79,7 +80,7 @@ class OpenCLBackend:
             buf = self._cl.Buffer(self.context, self._cl.mem_flags.READ_WRITE, max(nbytes, 4))
             self._buffers[name] = buf
             if name == "T":
-                self._tables_uploaded = None
+                self._tables.forget()
         return buf
 
     def _program(self, key, make_source):
@@ -93,23 +94,21 @@ class OpenCLBackend:
             self._programs[key] = entry
         return entry[1]
 
-    def apply(self, frame: np.ndarray, grade, frame_index: int = 0, transfer: str = "bt709") -> np.ndarray:
-        """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype.
+    def plan_options(self, kind: str) -> tuple[str | None, bool]:
+        return kind, self.half_luts
 
-        Safe to call from several threads (frames are graded one at a time)."""
-        with self._lock:
-            return self._apply(frame, grade, frame_index, transfer)
-
-    def _apply(self, frame, grade, frame_index, transfer):
-        cl = self._cl
-        kind = frame_kind(frame)
+    def run(self, frame: np.ndarray, frame_plan: FramePlan) -> np.ndarray:
+        """Grade one HxWx3 frame (uint8/uint16/float32) by its plan; returns a new frame of the same
+        shape and dtype. Safe to call from several threads (the device runs one frame at a time)."""
+        check_frame(frame, frame_plan)
         frame = np.ascontiguousarray(frame)
-        h, w = frame.shape[:2]
-        plan = build_plan(grade, kind, self.half_luts)
-        ctx = FrameContext(w, h, frame_index, transfer)
-        packed = pack(plan, ctx)
-        key = program_key(plan, packed, kind, transfer)
-        kernels = self._program(key, lambda: program_source(plan, packed, kind, transfer))
+        with self._lock:
+            return self._run(frame, frame_plan)
+
+    def _run(self, frame: np.ndarray, fp: FramePlan) -> np.ndarray:
+        cl = self._cl
+        plan, packed, w, h = fp.plan, fp.packed, fp.width, fp.height
+        kernels = self._program(fp.program_key, lambda: program_source(plan, packed, fp.frame_kind, fp.transfer))
 
         q = self.queue
         pixels = w * h
@@ -117,13 +116,13 @@ class OpenCLBackend:
         for name in ("s0", "s1", "tmp", "blurred", "source"):
             if any(getattr(p, "src", None) == name or getattr(p, "dst", None) == name for p in plan.passes):
                 bufs[name] = self._buffer(name, pixels * 12)
+        # non-blocking copies: their host arrays live until the blocking read at the end
         cl.enqueue_copy(q, bufs["input"], frame, is_blocking=False)
         P = self._buffer("P", packed.params.nbytes)
         cl.enqueue_copy(q, P, packed.params, is_blocking=False)
         T = self._buffer("T", packed.tables.nbytes)
-        if self._tables_uploaded is None or not np.array_equal(self._tables_uploaded, packed.tables):
-            cl.enqueue_copy(q, T, packed.tables, is_blocking=True)
-            self._tables_uploaded = packed.tables
+        for offset, values in self._tables.writes(packed):
+            cl.enqueue_copy(q, T, values, dst_offset=4 * offset, is_blocking=False)
         aux_dummy = bufs["input"]
         grid = ((w + LANES - 1) // LANES, h)
         blur_grid = ((3 * w + LANES - 1) // LANES, h)
@@ -147,7 +146,7 @@ class OpenCLBackend:
             k = kernels[p.kernel]
             aux = bufs[p.aux] if p.aux else aux_dummy
             k(q, grid, None, bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
-              np.uint32(frame_index & 0xFFFFFFFF), P, T)
+              np.uint32(fp.frame_index & 0xFFFFFFFF), P, T)
         out = np.empty_like(frame)
         cl.enqueue_copy(q, out, bufs["output"], is_blocking=True)
         return out

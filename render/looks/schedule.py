@@ -15,7 +15,6 @@ neutral mood and intensity 0 the result is exactly the base look.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -25,6 +24,7 @@ from render.emotion.fusion import EMOTION_VALENCE_AROUSAL
 from render.emotion.labels import EMOTIONS
 from render.emotion.timeline import MoodTimeline
 from render.looks.preset import Preset, op_key
+from render.ops.base import with_fields
 from render.ops.colour import Exposure, WhiteBalance
 from render.ops.focus import DepthOfField
 from render.ops.lighting import Relight, RelightRegion
@@ -65,13 +65,16 @@ class GradeSchedule:
     def ops_at(self, frame_index: int) -> tuple:
         """The grade (tuple of ops) for frame ``frame_index``."""
         i = min(max(frame_index, 0), self.frame_count - 1)
-        ops = list(self.look)
+        row = self.values[i].tolist()
+        driven: dict[int, dict] = {}
         column = 0
         for p in self.parameters:
-            chunk = self.values[i, column:column + p.width]
+            driven.setdefault(p.op_index, {})[p.field] = row[column] if p.width == 1 else \
+                tuple(row[column:column + p.width])
             column += p.width
-            value = float(chunk[0]) if p.width == 1 else tuple(float(x) for x in chunk)
-            ops[p.op_index] = dataclasses.replace(ops[p.op_index], **{p.field: value})
+        ops = list(self.look)
+        for k, values in driven.items():
+            ops[k] = with_fields(ops[k], values)   # values clipped to RANGES
         if not self.faces:
             return (*ops, *self.finish)
         relight, focus = self._face_ops(i)
@@ -86,23 +89,31 @@ class GradeSchedule:
 
     def _face_ops(self, i: int) -> tuple:
         box = self.face_box[i]
-        has_face = bool(np.all(np.isfinite(box)))
-        regions, focus, sigma = (), (), 0.0
-        if has_face:
-            cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
-            rx, ry = max(float(box[2] - box[0]) / 2, 0.002), max(float(box[3] - box[1]) / 2, 0.002)
-            regions = (RelightRegion(center_x=cx, center_y=cy, radius_x=min(rx * FACE_LIGHT_SCALE, 2.0),
-                                     radius_y=min(ry * FACE_LIGHT_SCALE, 2.0), feather=0.7,
-                                     exposure_ev=self.faces["relight_exposure_ev"] * self.intensity,
-                                     warmth=self.faces["relight_warmth"] * self.intensity),)
-            focus = (Ellipse(center_x=cx, center_y=cy + ry * 0.6, radius_x=min(rx * FACE_FOCUS_SCALE, 2.0),
-                             radius_y=min(ry * FACE_FOCUS_SCALE * 1.3, 2.0), feather=0.6),)
-            sigma = self.faces["background_blur_sigma_px"] * self.intensity
-        return Relight(regions=regions), DepthOfField(sigma_px=sigma, focus_regions=focus)
+        if not np.all(np.isfinite(box)):
+            return NO_RELIGHT, NO_FOCUS
+        cx, cy = float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2
+        rx, ry = max(float(box[2] - box[0]) / 2, 0.002), max(float(box[3] - box[1]) / 2, 0.002)
+        # in range by construction (made without their checks): boxes are clipped to 0..1
+        # (_smooth_faces), radii to 2, and the [faces] values checked when the preset loads
+        light = with_fields(FACE_LIGHT, dict(
+            center_x=cx, center_y=cy, radius_x=min(rx * FACE_LIGHT_SCALE, 2.0), radius_y=min(ry * FACE_LIGHT_SCALE, 2.0),
+            exposure_ev=self.faces["relight_exposure_ev"] * self.intensity,
+            warmth=self.faces["relight_warmth"] * self.intensity))
+        focus = with_fields(FACE_FOCUS, dict(center_x=cx, center_y=cy + ry * 0.6, radius_x=min(rx * FACE_FOCUS_SCALE, 2.0),
+                                             radius_y=min(ry * FACE_FOCUS_SCALE * 1.3, 2.0)))
+        return (with_fields(NO_RELIGHT, {"regions": (light,)}),
+                with_fields(NO_FOCUS, {"sigma_px": self.faces["background_blur_sigma_px"] * self.intensity,
+                                       "focus_regions": (focus,)}))
 
     def max_steps(self) -> dict[str, np.ndarray]:
         """The documented bound: {"op.field": most change between consecutive frames of a shot}."""
         return {f"{op_key(self.look[p.op_index])}.{p.field}": p.max_step for p in self.parameters}
+
+
+NO_RELIGHT = Relight(regions=())             # the face ops of a frame without a face: the same
+NO_FOCUS = DepthOfField(sigma_px=0.0)          # objects on every such frame (render.ops.compiled)
+FACE_LIGHT = RelightRegion(center_x=0.5, center_y=0.5, radius_x=0.5, radius_y=0.5, feather=0.7)
+FACE_FOCUS = Ellipse(center_x=0.5, center_y=0.5, radius_x=0.5, radius_y=0.5, feather=0.6)
 
 
 def constant_timeline(frame_count: int, frame_rate: Fraction, emotion: str) -> MoodTimeline:
@@ -176,4 +187,4 @@ def _smooth_faces(timeline: MoodTimeline, fps: float) -> np.ndarray:
         window = boxes[lo:hi][timeline.shot[lo:hi] == timeline.shot[i]]
         window = window[np.all(np.isfinite(window), axis=1)]
         out[i] = window.mean(axis=0)
-    return out.astype(np.float32)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)   # NaN stays NaN

@@ -20,6 +20,7 @@ they say otherwise.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, fields
 from typing import ClassVar
@@ -66,6 +67,8 @@ class Op:
 
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {}
     name: ClassVar[str] = ""  # the op's name in grade files, e.g. "exposure"
+    # params(ctx) reads ctx.frame_index (film grain's noise key): packed anew for every frame
+    params_use_frame_index: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -149,22 +152,42 @@ class NeighbourhoodOp(Op):
         raise NotImplementedError
 
 
+def with_fields(op, values: dict):
+    """``op`` with ``values`` ({field: value}) in place of its own, made without its
+    constructor: for values already in the fields' RANGES and of the types the constructor
+    would make (Python floats, tuples), where a frame's ops are made anew on every frame
+    (the schedule clips its values to the ranges; a plan's runs hold checked ops). Every
+    op's ``__post_init__`` only checks and normalises, so nothing else needs making."""
+    new = object.__new__(type(op))
+    new.__dict__.update(op.__dict__)
+    new.__dict__.update(values)
+    return new
+
+
+@functools.lru_cache(maxsize=256)
 def gaussian_weights(sigma_px: float) -> np.ndarray:
     """Half of a normalised Gaussian kernel: weights[k] for offsets 0..R, R = ceil(3 sigma).
 
     ``sigma_px`` <= 0 gives ``[1.0]`` (no blur). The full kernel (offsets -R..R) sums to 1.
     """
     if sigma_px <= 0:
-        return np.ones(1, np.float32)
-    radius = int(math.ceil(3.0 * sigma_px))
-    k = np.arange(radius + 1, dtype=np.float64)
-    w = np.exp(-0.5 * (k / sigma_px) ** 2)
-    w /= w[0] + 2.0 * w[1:].sum()
-    return w.astype(np.float32)
+        w = np.ones(1, np.float32)
+    else:
+        k = np.arange(int(math.ceil(3.0 * sigma_px)) + 1, dtype=np.float64)
+        w = np.exp(-0.5 * (k / sigma_px) ** 2)
+        w = (w / (w[0] + 2.0 * w[1:].sum())).astype(np.float32)
+    w.setflags(write=False)  # shared by every frame with this sigma (cached)
+    return w
 
 
 def as_f32(value) -> np.ndarray:
     """Pack numbers into a flat float32 array (the parameter layout)."""
     if isinstance(value, (list, tuple)):
-        return np.concatenate([np.asarray(v, dtype=np.float64).ravel() for v in value]).astype(np.float32)
+        flat = []
+        for v in value:
+            if isinstance(v, (int, float)):
+                flat.append(v)
+            else:
+                flat += np.asarray(v, dtype=np.float64).ravel().tolist()
+        return np.array(flat, np.float64).astype(np.float32)
     return np.asarray(value, dtype=np.float32).ravel()

@@ -78,6 +78,7 @@ class FilmGrain(NeighbourhoodOp):
     seed: int = 0
 
     name = "film_grain"
+    params_use_frame_index = True
     RANGES = {"amount": (0.0, 1.0), "size_px": (0.0, 4.0), "chroma": (0.0, 1.0), "seed": (0, 2**32 - 1)}
     combine_function = "combine_film_grain"
     source_function = "op_grain_noise"

@@ -74,11 +74,19 @@ class BlurSource(PixelOp):
     def structure(self):
         return ("BlurSource", *self.op.structure())
 
+    @property
+    def params_use_frame_index(self) -> bool:
+        return self.op.params_use_frame_index
+
     def params(self, ctx):
         return self.op.params(ctx)
 
     def apply_reference(self, rgb, ctx):
         return self.op.source_reference(rgb, ctx)
+
+
+CODES_LOADED = load_reference(np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2))
+CODES_LOADED.setflags(write=False)  # what an 8-bit frame's codes 0..255 load as (1x256x3 float32)
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,12 @@ class CodeTable(PixelOp):
         return ("CodeTable",)
 
     def table(self, ctx):
-        codes = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
-        rgb = self.apply_reference(load_reference(codes), ctx)   # what an 8-bit frame loads as
-        return np.ascontiguousarray(rgb[0].T, np.float32).ravel()  # [r 256][g 256][b 256]
+        return self.table_of(self.apply_reference(CODES_LOADED, ctx))
+
+    @staticmethod
+    def table_of(rgb: np.ndarray) -> np.ndarray:
+        """The table of the steps' results ``rgb`` (1x256x3) on CODES_LOADED: [r 256][g 256][b 256]."""
+        return np.ascontiguousarray(rgb[0].T, np.float32).ravel()
 
     def apply_reference(self, rgb, ctx):
         return apply_references(self.steps, rgb, ctx)
@@ -161,13 +172,17 @@ class Plan:
     key: tuple = field(default=())
 
 
-def _device_op(op) -> Op:
-    """The op itself, or its device wrapper for the LUT/CDL types of render.ops.lut/cdl."""
+def device_op(op, frame_kind: str | None = None, half_luts: bool = False) -> Op:
+    """The op as the plan holds it: itself, or its device wrapper for the LUT/CDL types of
+    render.ops.lut/cdl; on "u8" frames with ``half_luts``, tetrahedral LUTs with half-float corners."""
     if isinstance(op, (PixelOp, NeighbourhoodOp)):
         return op
     wrapped = lut_steps.wrap(op)
     if wrapped is None:
         raise MoodgradeError(f"not a grading op: {op!r}")
+    if (half_luts and frame_kind == "u8" and isinstance(wrapped, lut_steps.Lut3DStep)
+            and wrapped.lut.interpolation == "tetrahedral"):
+        return replace(wrapped, half=True)
     return wrapped
 
 
@@ -189,11 +204,12 @@ def build_plan(grade, frame_kind: str | None = None, half_luts: bool = False) ->
     first pass become a CodeTable (device backends; the NumPy reference runs the ops), and with
     ``half_luts`` (GPUs) tetrahedral 3D LUTs keep their corners as half floats: about a third of an
     8-bit code value by estimate, outside the float and 16-bit bounds, so other kinds keep floats."""
-    ops = [_device_op(op) for op in grade]
-    if half_luts and frame_kind == "u8":
-        ops = [replace(op, half=True) if isinstance(op, lut_steps.Lut3DStep) and op.lut.interpolation == "tetrahedral"
-               else op for op in ops]
-    ops = [op for op in ops if not op.is_identity()]
+    return plan_of([op for op in (device_op(op, frame_kind, half_luts) for op in grade) if not op.is_identity()],
+                   frame_kind)
+
+
+def plan_of(ops: list, frame_kind: str | None) -> Plan:
+    """The passes of device ops ``ops`` (none of them identity), in order (see build_plan)."""
     # stages: (neighbourhood op or None, following per-pixel ops)
     stages: list[tuple[NeighbourhoodOp | None, list[PixelOp]]] = [(None, [])]
     for op in ops:
@@ -241,6 +257,18 @@ class Packed:
     # per PixelPass kernel name: (combine param offset or None, [(param offset, table offset) per step])
     offsets: dict
     weights: list  # per BlurPass, in order: float32 half kernel
+    # (T offset, float32 array) pairs to write over ``tables`` for this frame (render.ops.compiled:
+    # ``tables`` is then its structure's template, shared by every frame); pack() leaves it empty
+    table_updates: tuple = ()
+
+    def full_tables(self) -> np.ndarray:
+        """``tables`` with this frame's updates written in (a copy only when there are updates)."""
+        if not self.table_updates:
+            return self.tables
+        tables = self.tables.copy()
+        for offset, values in self.table_updates:
+            tables[offset:offset + len(values)] = values
+        return tables
 
 
 def pack(plan: Plan, ctx: FrameContext) -> Packed:

@@ -47,6 +47,9 @@ class Ellipse(Op):
                 cos / self.radius_y, sin / self.radius_y, self.feather]
 
 
+_ANY_ELLIPSE = Ellipse()   # what pack_ellipses sizes a record's ``extra`` floats on
+
+
 def check_regions(owner: str, name: str, regions) -> None:
     """Raise MoodgradeError unless ``regions`` is a tuple of at most MAX_REGIONS ellipses."""
     from render.errors import MoodgradeError
@@ -59,7 +62,7 @@ def check_regions(owner: str, name: str, regions) -> None:
 def pack_ellipses(ellipses, extra=lambda e: []) -> np.ndarray:
     """Count followed by MAX_REGIONS records of ellipse floats (+ ``extra(e)``), zero padded."""
     records = [e.packed() + list(extra(e)) for e in ellipses]
-    width = ELLIPSE_FLOATS + len(extra(Ellipse()))
+    width = ELLIPSE_FLOATS + len(extra(_ANY_ELLIPSE))
     out = np.zeros(1 + MAX_REGIONS * width, np.float32)
     out[0] = len(records)
     for i, rec in enumerate(records):
