@@ -1,4 +1,5 @@
-"""What every backend offers: a compiled grade planned for it, ``run`` and ``apply``.
+"""What every backend offers: a compiled grade planned for it, ``run`` and ``apply``, and the
+one walk of a plan they share (:func:`walk`: backends differ only in how they launch and copy).
 
 A render compiles its grade once (:meth:`Backend.compiled_grade`) and, per frame, plans the
 frame outside any lock (render.ops.compiled) and hands it to :meth:`Backend.run`, which
@@ -14,6 +15,7 @@ from render.backends.codegen import program_key
 from render.errors import MoodgradeError
 from render.ops.compiled import CompiledGrade, FramePlan
 from render.ops.frames import frame_kind
+from render.ops.plan import BlurPass, Plan
 
 
 class Backend:
@@ -54,3 +56,27 @@ def check_frame(frame, frame_plan: FramePlan) -> str:
         raise MoodgradeError(f"a {w}x{h} {kind} frame cannot run a plan made for {frame_plan.width}x"
                              f"{frame_plan.height} {frame_plan.frame_kind} frames")
     return kind
+
+
+FLOAT_BUFFERS = ("s0", "s1", "tmp", "blurred", "source")   # a plan's HxWx3 float32 intermediates
+
+
+def float_buffers(plan: Plan) -> list[str]:
+    """The intermediate buffers ``plan`` reads or writes, each HxWx3 float32."""
+    used = {name for p in plan.passes for name in (p.src, p.dst, getattr(p, "aux", None))}
+    return [name for name in FLOAT_BUFFERS if name in used]
+
+
+def walk(plan: Plan, weights: list, pixel, blur) -> None:
+    """Run ``plan`` in order: ``pixel(p)`` for each PixelPass, ``blur(h, v, half_kernel)`` for
+    each separable Gaussian (its horizontal and vertical BlurPass, which the plan holds in a
+    row, and their half kernel from the packed ``weights``)."""
+    passes, i, blur_index = plan.passes, 0, 0
+    while i < len(passes):
+        p = passes[i]
+        if isinstance(p, BlurPass):
+            blur(p, passes[i + 1], weights[blur_index])   # packed.weights: one per BlurPass
+            i, blur_index = i + 2, blur_index + 2
+        else:
+            pixel(p)
+            i += 1

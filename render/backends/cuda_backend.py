@@ -12,12 +12,12 @@ import threading
 
 import numpy as np
 
-from render.backends.base import Backend, check_frame
+from render.backends.base import Backend, check_frame, float_buffers, walk
 from render.backends.codegen import blur_kernel_name, program_source
 from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
 from render.ops.compiled import FramePlan
-from render.ops.plan import BlurPass, build_plan
+from render.ops.plan import build_plan
 
 BLOCK = (32, 4, 1)  # measured on an H100 against 32x8, 64x4, 128x1, 256x1 (benchmarks/NOTES.md)
 LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
@@ -123,23 +123,25 @@ class CudaBackend(Backend):
             if offset == 0 and values is packed.tables:
                 self._tables = cp.empty(len(values), cp.float32)
             self._tables[offset:offset + len(values)].set(values, stream=stream)   # ordered before the launches
+        for name in float_buffers(plan):
+            bufs[name] = self._buffer(name, (h, w, 3), np.float32)
         grid, blur_grid = launch_grids(w, h)
-        launches, blur_index = [], 0
-        for p in plan.passes:
-            for name in (p.src, p.dst, getattr(p, "aux", None)):
-                if name is not None and name not in bufs:
-                    bufs[name] = self._buffer(name, (h, w, 3), np.float32)
-            if isinstance(p, BlurPass):
-                weights = cp.asarray(packed.weights[blur_index])
-                launches.append((mod.get_function(blur_kernel_name(p)), blur_grid,
-                                 (bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), weights,
-                                  np.int32(len(weights) - 1))))
-                blur_index += 1
-                continue
+        launches = []
+
+        def pixel(p):
             aux = bufs[p.aux] if p.aux else src
             launches.append((mod.get_function(p.kernel), grid,
                              (bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
                               np.uint32(fp.frame_index & 0xFFFFFFFF), self._tables)))
+
+        def blur(h_pass, v_pass, weights):
+            weights_on_device = cp.asarray(weights)
+            for p in (h_pass, v_pass):
+                launches.append((mod.get_function(blur_kernel_name(p)), blur_grid,
+                                 (bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), weights_on_device,
+                                  np.int32(len(weights) - 1))))
+
+        walk(plan, packed.weights, pixel, blur)
 
         def run():
             params_symbol.copy_from_host_async(params_ptr, params.nbytes)  # stream-ordered before the launches

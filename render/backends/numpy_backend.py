@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from render.backends.base import Backend, check_frame
+from render.backends.base import Backend, check_frame, walk
 from render.ops.base import apply_references
 from render.ops.compiled import FramePlan
 from render.ops.focus import blur_pass_reference
 from render.ops.frames import load_reference, store_reference
-from render.ops.plan import BlurPass
 
 
 class NumpyBackend(Backend):
@@ -25,17 +24,17 @@ class NumpyBackend(Backend):
         """Grade one HxWx3 frame (uint8/uint16/float32); returns a new frame of the same shape and dtype.
         Safe to call from several threads."""
         kind = check_frame(frame, frame_plan)
-        plan, packed, ctx = frame_plan.frame_plan(), frame_plan.packed, frame_plan.ctx
+        ctx = frame_plan.ctx
         buffers = {"input": load_reference(frame)}
-        blur_index = 0
-        for p in plan.passes:
-            src = buffers[p.src]
-            if isinstance(p, BlurPass):
-                buffers[p.dst] = blur_pass_reference(src, packed.weights[blur_index], p.direction)
-                blur_index += 1
-                continue
-            rgb = src
+
+        def pixel(p):
+            rgb = buffers[p.src]
             if p.combine is not None:
                 rgb = p.combine.combine_reference(rgb, buffers[p.aux], ctx)
             buffers[p.dst] = apply_references(p.steps, rgb, ctx)
+
+        def blur(h, v, weights):
+            buffers[v.dst] = blur_pass_reference(blur_pass_reference(buffers[h.src], weights, "h"), weights, "v")
+
+        walk(frame_plan.frame_plan(), frame_plan.packed.weights, pixel, blur)
         return store_reference(buffers["output"], kind)

@@ -18,12 +18,11 @@ import threading
 
 import numpy as np
 
-from render.backends.base import Backend, check_frame
+from render.backends.base import Backend, check_frame, float_buffers, walk
 from render.backends.codegen import blur_kernel_name, program_source
 from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
 from render.ops.compiled import FramePlan
-from render.ops.plan import BlurPass
 
 LANES = 8  # pixels per work-item (kernels/common.h)
 
@@ -111,11 +110,9 @@ class OpenCLBackend(Backend):
         kernels = self._program(fp.program_key, lambda: program_source(plan, packed, fp.frame_kind, fp.transfer))
 
         q = self.queue
-        pixels = w * h
         bufs = {"input": self._buffer("input", frame.nbytes), "output": self._buffer("output", frame.nbytes)}
-        for name in ("s0", "s1", "tmp", "blurred", "source"):
-            if any(getattr(p, "src", None) == name or getattr(p, "dst", None) == name for p in plan.passes):
-                bufs[name] = self._buffer(name, pixels * 12)
+        for name in float_buffers(plan):
+            bufs[name] = self._buffer(name, w * h * 12)
         # non-blocking copies: their host arrays live until the blocking read at the end
         cl.enqueue_copy(q, bufs["input"], frame, is_blocking=False)
         P = self._buffer("P", packed.params.nbytes)
@@ -123,30 +120,27 @@ class OpenCLBackend(Backend):
         T = self._buffer("T", packed.tables.nbytes)
         for offset, values in self._tables.writes(packed):
             cl.enqueue_copy(q, T, values, dst_offset=4 * offset, is_blocking=False)
-        aux_dummy = bufs["input"]
         grid = ((w + LANES - 1) // LANES, h)
         blur_grid = ((3 * w + LANES - 1) // LANES, h)
-        blur_index = 0
-        for p in plan.passes:
-            if isinstance(p, BlurPass) and self.blur == "opencv":
-                # both directions in one sepFilter2D call, at the "h" pass, into the "v" pass's output
-                if p.direction == "h":
-                    v_pass = plan.passes[plan.passes.index(p) + 1]
-                    self._blur_opencv(bufs[p.src], bufs[v_pass.dst], (h, w, 3), packed.weights[blur_index])
-                blur_index += 1
-                continue
-            if isinstance(p, BlurPass):
-                weights = packed.weights[blur_index]
-                wbuf = self._buffer(f"w{blur_index}", weights.nbytes)
-                cl.enqueue_copy(q, wbuf, weights, is_blocking=False)
-                k = kernels[blur_kernel_name(p)]
-                k(q, blur_grid, None, bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h), wbuf, np.int32(len(weights) - 1))
-                blur_index += 1
-                continue
-            k = kernels[p.kernel]
-            aux = bufs[p.aux] if p.aux else aux_dummy
-            k(q, grid, None, bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
-              np.uint32(fp.frame_index & 0xFFFFFFFF), P, T)
+        blurs = []
+
+        def pixel(p):
+            aux = bufs[p.aux] if p.aux else bufs["input"]
+            kernels[p.kernel](q, grid, None, bufs[p.src], aux, bufs[p.dst], np.int32(w), np.int32(h),
+                              np.uint32(fp.frame_index & 0xFFFFFFFF), P, T)
+
+        def blur(h_pass, v_pass, weights):
+            if self.blur == "opencv":   # both directions in one sepFilter2D call
+                self._blur_opencv(bufs[h_pass.src], bufs[v_pass.dst], (h, w, 3), weights)
+                return
+            wbuf = self._buffer(f"w{len(blurs)}", weights.nbytes)
+            blurs.append(wbuf)
+            cl.enqueue_copy(q, wbuf, weights, is_blocking=False)
+            for p in (h_pass, v_pass):
+                kernels[blur_kernel_name(p)](q, blur_grid, None, bufs[p.src], bufs[p.dst], np.int32(w), np.int32(h),
+                                             wbuf, np.int32(len(weights) - 1))
+
+        walk(plan, packed.weights, pixel, blur)
         out = np.empty_like(frame)
         cl.enqueue_copy(q, out, bufs["output"], is_blocking=True)
         return out
