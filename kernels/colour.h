@@ -80,7 +80,6 @@ DEVFN VF lut1d_channel(VF v, GLOBAL const float* t, int m, int ch) {
 }
 
 /* t = CURVE_SAMPLES x 3 table; p unused */
-#define CURVE_SAMPLES 1024
 DEVFN RGB op_curves(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     return rgb(lut1d_channel(c.r, t, CURVE_SAMPLES, 0), lut1d_channel(c.g, t, CURVE_SAMPLES, 1),
                lut1d_channel(c.b, t, CURVE_SAMPLES, 2));

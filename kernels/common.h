@@ -14,6 +14,13 @@
 #ifndef MOODGRADE_COMMON_H
 #define MOODGRADE_COMMON_H
 
+/* LANES, ROWS and the record sizes shared with Python (ELLIPSE_FLOATS, RELIGHT_RECORD,
+ * CURVE_SAMPLES) are defined by the generated program's first lines, from Python's constants
+ * (render/backends/codegen.py, KERNEL_CONSTANTS): no number is written twice. */
+#if !defined(LANES) || !defined(ROWS) || !defined(ELLIPSE_FLOATS)
+#error "compile the program render.backends.codegen.program_source makes"
+#endif
+
 #ifdef __OPENCL_VERSION__
 #define KERNEL __kernel
 #define GLOBAL __global
@@ -21,8 +28,9 @@
 #define DEVFN static inline
 #define GID_X ((int)get_global_id(0))
 #define GID_Y ((int)get_global_id(1))
-#define LANES 8
-#define ROWS 1
+#if LANES != 8 || ROWS != 1
+#error "OpenCL work-items grade 8 lanes (float8) of one row"
+#endif
 #define UNROLL
 #define cosf cos
 #define sinf sin
@@ -54,12 +62,11 @@ typedef uint8 VU;
 #define DEVFN __device__ __forceinline__
 #define GID_X ((int)(blockIdx.x * blockDim.x + threadIdx.x))
 #define GID_Y ((int)(blockIdx.y * blockDim.y + threadIdx.y))
-#define LANES 4
-/* a pixel pass's thread grades the same LANES columns of ROWS rows: the next row's loads issue
+/* a pixel pass's thread grades the same LANES (4) columns of ROWS rows: the next row's loads issue
  * before this row's stores and the setup is shared (an H200 measured 41.9 against 42.9 us for the
  * fused pass; benchmarks/NOTES.md). The launch grid has ROWS times fewer rows of threads. */
-#ifndef ROWS
-#define ROWS 2
+#if LANES != 4
+#error "CUDA threads grade 4 lanes (struct VF)"
 #endif
 #define UNROLL _Pragma("unroll")
 typedef unsigned char uchar;
@@ -223,7 +230,6 @@ DEVFN RGB op_from_linear(RGB c, CONSTANT const float* p, GLOBAL const float* t, 
 
 /* ---- soft elliptical masks in 0..1 frame units: e = (cx, cy, cos/rx, sin/rx, cos/ry, sin/ry,
  * feather), the rotation and radii folded on the host (render/ops/regions.py) ---- */
-#define ELLIPSE_FLOATS 7
 DEVFN VF ellipse_mask(CONSTANT const float* e, PixelCtx px) {
     VF du = px.u - e[0], dv = px.v - e[1];
     VF a = du * e[2] + dv * e[3], b = dv * e[4] - du * e[5];

@@ -31,7 +31,7 @@ DEVFN RGB op_relight(RGB c, CONSTANT const float* p, GLOBAL const float* t, Pixe
     int n = (int)p[0];
     VF ev = (VF)0.0f, warm = (VF)0.0f;
     for (int i = 0; i < n; ++i) {
-        CONSTANT const float* e = p + 1 + (ELLIPSE_FLOATS + 2) * i;
+        CONSTANT const float* e = p + 1 + RELIGHT_RECORD * i;
         VF m = ellipse_mask(e, px);
         ev = ev + m * e[ELLIPSE_FLOATS];
         warm = warm + m * e[ELLIPSE_FLOATS + 1];

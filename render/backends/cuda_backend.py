@@ -13,15 +13,15 @@ import threading
 import numpy as np
 
 from render.backends.base import Backend, check_frame, float_buffers, walk
-from render.backends.codegen import blur_kernel_name, program_source
+from render.backends.codegen import DIALECT_CONSTANTS, blur_kernel_name, program_source
 from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
 from render.ops.compiled import FramePlan
 from render.ops.plan import build_plan
 
 BLOCK = (32, 4, 1)  # measured on an H100 against 32x8, 64x4, 128x1, 256x1 (benchmarks/NOTES.md)
-LANES = 4  # pixels (or blur floats) per thread (kernels/common.h)
-ROWS = 2  # rows of LANES pixels per thread of a pixel pass (kernels/common.h)
+LANES = DIALECT_CONSTANTS["cuda"]["LANES"]  # pixels (or blur floats) per thread
+ROWS = DIALECT_CONSTANTS["cuda"]["ROWS"]  # rows of LANES pixels per thread of a pixel pass
 # fast maths: approximate division and square root (2 ulp), denormals flushed; NaN handling
 # is unchanged, and the agreement bounds (1 code value, 1e-4 in float) hold with room to spare
 NVRTC_OPTIONS = ("--std=c++14", "--use_fast_math")

@@ -19,12 +19,12 @@ import threading
 import numpy as np
 
 from render.backends.base import Backend, check_frame, float_buffers, walk
-from render.backends.codegen import blur_kernel_name, program_source
+from render.backends.codegen import DIALECT_CONSTANTS, blur_kernel_name, program_source
 from render.backends.device_tables import DeviceTables
 from render.errors import MoodgradeError
 from render.ops.compiled import FramePlan
 
-LANES = 8  # pixels per work-item (kernels/common.h)
+LANES = DIALECT_CONSTANTS["opencl"]["LANES"]  # pixels per work-item
 
 
 def opencl_devices(kind: str | None = None) -> list:
