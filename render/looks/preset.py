@@ -51,6 +51,7 @@ from render.emotion.labels import EMOTIONS
 from render.errors import MoodgradeError
 from render.io.bounded_read import display_path
 from render.numbers import is_float32_finite
+from render.ops.base import check_range
 from render.ops.grade_file import grade_from_mapping, load_toml_file
 from render.ops.soft_clip import LOOK_SOFT_CLIP, SoftClip
 from render.resources import presets_dir
@@ -212,8 +213,10 @@ def _numbers(doc, key, where, spec, inherited) -> dict[str, float]:
         if name not in spec:
             raise PresetError(f"{where}: unknown key {key}.{name}; allowed: {', '.join(spec)}")
         _, lo, hi = spec[name]
-        if not is_float32_finite(value) or not lo <= value <= hi:
-            raise PresetError(f"{where}: {key}.{name} = {value!r:.60} is outside the allowed range [{lo}, {hi}]")
+        try:
+            check_range(key, name, value, lo, hi)   # the ops' own check and wording
+        except MoodgradeError as exc:
+            raise PresetError(f"{where}: {exc}") from None
         out[name] = float(value)
     return out
 
