@@ -155,6 +155,18 @@ DEVFN RGB op_lut3d_trilinear(RGB c, CONSTANT const float* p, GLOBAL const float*
     return lerp_rgb(lerp_rgb(b0, b1, fg), lerp_rgb(b2, b3, fg), fr);
 }
 
+/* a LUT at a mix below 1 (render/ops/lut_steps.py; a mood may drive it): c + (lut(c) - c) mix,
+ * mix = p[8] after the domain parameters */
+#define LUT_MIX(NAME)                                                                                       \
+    DEVFN RGB NAME##_mix(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {              \
+        RGB l = NAME(c, p, t, px);                                                                          \
+        return rgb(c.r + (l.r - c.r) * p[8], c.g + (l.g - c.g) * p[8], c.b + (l.b - c.b) * p[8]);            \
+    }
+LUT_MIX(op_lut1d)
+LUT_MIX(op_lut3d_tetrahedral)
+LUT_MIX(op_lut3d_tetrahedral_half)
+LUT_MIX(op_lut3d_trilinear)
+
 /* ASC CDL v1.2: p = [slope rgb, offset rgb, power rgb, saturation]; clamps after SOP and at the end */
 DEVFN RGB op_cdl(RGB c, CONSTANT const float* p, GLOBAL const float* t, PixelCtx px) {
     VF r = powv(clamp01(c.r * p[0] + p[3]), p[6]);

@@ -85,6 +85,7 @@ class _Slot:
     table_offset: int
     always: bool               # params read the frame index: packed on every frame
     stages: tuple = ()         # CodeTable: CODES_LOADED through the first k template steps, per k
+    table: object = None       # the template's table (a LUT's: the same object while only its mix moves)
 
 
 @dataclass(frozen=True)
@@ -219,7 +220,9 @@ class CompiledGrade:
             values = item.params(ctx)
             params[slot.param_offset:slot.param_offset + len(values)] = values
             if slot.kind == "step" and slot.table_offset >= 0:
-                updates.append((slot.table_offset, _table(slot, item, ctx)))
+                table = _table(slot, item, ctx)
+                if table is not slot.table:
+                    updates.append((slot.table_offset, table))
         packed = Packed(base.params if params is None else params, base.tables, base.offsets, weights,
                         tuple(updates))
         return FramePlan(structure.plan, packed, structure.program_key, frame_kind, ctx, rebound)
@@ -247,12 +250,12 @@ def _slots(plan: Plan, packed: Packed, device: tuple, ctx: FrameContext) -> tupl
             slots.append(_Slot("combine", p.combine, _held(p.combine, position_of), combine_offset, -1,
                                p.combine.params_use_frame_index))
         for step, (param_offset, table_offset) in zip(p.steps, step_offsets):
-            has_table = len(step.table(ctx)) > 0
+            table = step.table(ctx)
             stages = ()
             if isinstance(step, CodeTable):
                 stages = [CODES_LOADED]
                 for inner in step.steps[:-1]:
                     stages.append(apply_references((inner,), stages[-1], ctx))
             slots.append(_Slot("step", step, _held(step, position_of), param_offset,
-                               table_offset if has_table else -1, step.params_use_frame_index, tuple(stages)))
+                               table_offset if len(table) else -1, step.params_use_frame_index, tuple(stages), table))
     return tuple(slots)

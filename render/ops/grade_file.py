@@ -10,13 +10,14 @@ A grade file is an ordered list of op tables::
     type = "lut"                 # a .cube file (path relative to the grade file)
     path = "looks/warm.cube"
     interpolation = "tetrahedral"
+    mix = 0.8                    # 0..1: how much of the LUT (default 1; a mood may drive it)
 
     [[op]]
     type = "relight"
     regions = [{center_x = 0.4, center_y = 0.35, radius_x = 0.1, radius_y = 0.15, exposure_ev = 0.5}]
 
 Op types are the ``name`` of each op class (see ``OP_TYPES``), plus ``lut`` (path,
-interpolation) and ``cdl`` (path and optional id, or slope/offset/power/saturation).
+interpolation, mix) and ``cdl`` (path and optional id, or slope/offset/power/saturation).
 Keys are the op's dataclass fields; (r, g, b) values are arrays of three numbers,
 curves arrays of [x, y] pairs, regions arrays of tables. Every error is one
 ``MoodgradeError`` line naming the file, the op and the key (and the allowed range).
@@ -181,9 +182,9 @@ def _resolve(path_value, where: str, base_dir: Path | None) -> Path:
 
 
 def _lut(values: dict, where: str, base_dir: Path | None) -> tuple:
-    unknown = sorted(set(values) - {"path", "interpolation"})
+    unknown = sorted(set(values) - {"path", "interpolation", "mix"})
     if unknown:
-        raise MoodgradeError(f"{where}: unknown key {unknown[0]!r}; lut takes path, interpolation")
+        raise MoodgradeError(f"{where}: unknown key {unknown[0]!r}; lut takes path, interpolation, mix")
     if "path" not in values:
         raise MoodgradeError(f"{where}: 'path' is required")
     interpolation = values.get("interpolation", "tetrahedral")
@@ -192,10 +193,11 @@ def _lut(values: dict, where: str, base_dir: Path | None) -> tuple:
                              f"got {interpolation!r}")
     try:
         luts = read_cube(_resolve(values["path"], where, base_dir))
+        return tuple(dataclasses.replace(lut, mix=values.get("mix", 1.0),
+                                         **({"interpolation": interpolation} if hasattr(lut, "interpolation") else {}))
+                     for lut in luts)
     except MoodgradeError as exc:
         raise MoodgradeError(f"{where}: {exc}") from None
-    return tuple(dataclasses.replace(lut, interpolation=interpolation) if hasattr(lut, "interpolation") else lut
-                 for lut in luts)
 
 
 def _cdl(values: dict, where: str, base_dir: Path | None) -> CDL:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from array import array
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 from render.errors import MoodgradeError
 from render.io.bounded_read import display_path, read_bytes_file
 from render.numbers import float32_array, is_float32_finite
+from render.ops.base import check_range
 
 INTERPOLATIONS = ("tetrahedral", "trilinear")
 MAX_3D_SIZE = 256
@@ -53,6 +55,8 @@ def _check_table_and_domain(lut, shape_ok: bool, shape_text: str) -> None:
     object.__setattr__(lut, "table", table)
     object.__setattr__(lut, "domain_min", _domain(lut.domain_min, "domain_min"))
     object.__setattr__(lut, "domain_max", _domain(lut.domain_max, "domain_max"))
+    check_range("lut", "mix", lut.mix, *MIX_RANGE)
+    object.__setattr__(lut, "mix", float(lut.mix))
     # The kernels scale by (size - 1) / (max - min) in float32: the span must be positive and finite there.
     span = np.float32(lut.domain_max) - np.float32(lut.domain_min)
     if not np.all(np.isfinite(span) & (span > 0)):
@@ -73,6 +77,18 @@ def _scaled_position(rgb: np.ndarray, domain_min, domain_max, size: int) -> tupl
     return index, pos - index.astype(np.float32)
 
 
+MIX_RANGE = (0.0, 1.0)   # a LUT's mix: 0 leaves the picture as it is, 1 (the default) is the LUT
+
+
+def mixed(rgb: np.ndarray, looked_up: np.ndarray, mix: float) -> np.ndarray:
+    """``looked_up`` at ``mix`` 1, else ``rgb + (looked_up - rgb) * mix`` in float32 (as the
+    kernels' ``_mix`` variants in kernels/lut.h)."""
+    if mix == 1.0:
+        return looked_up
+    rgb = np.asarray(rgb, np.float32)
+    return (rgb + (looked_up - rgb) * np.float32(mix)).astype(np.float32)
+
+
 @dataclass(frozen=True, eq=False)
 class Lut3D:
     """A 3D LUT on display-referred (encoded) values.
@@ -86,6 +102,9 @@ class Lut3D:
     domain_min: tuple[float, float, float] = (0.0, 0.0, 0.0)
     domain_max: tuple[float, float, float] = (1.0, 1.0, 1.0)
     interpolation: str = "tetrahedral"
+    mix: float = 1.0
+
+    RANGES: ClassVar[dict] = {"mix": MIX_RANGE}
 
     def __post_init__(self):
         shape = np.shape(self.table)
@@ -112,7 +131,7 @@ class Lut3D:
         for start in range(0, len(flat_in), _CHUNK_PIXELS):  # chunks keep temporaries in cache
             chunk = slice(start, start + _CHUNK_PIXELS)
             out[chunk] = self._lookup(flat_in[chunk])
-        return out.reshape(rgb.shape)
+        return mixed(rgb, out.reshape(rgb.shape), self.mix)
 
     def _lookup(self, rgb: np.ndarray) -> np.ndarray:
         n = self.size
@@ -161,6 +180,9 @@ class Lut1D:
     table: np.ndarray
     domain_min: tuple[float, float, float] = (0.0, 0.0, 0.0)
     domain_max: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    mix: float = 1.0
+
+    RANGES: ClassVar[dict] = {"mix": MIX_RANGE}
 
     def __post_init__(self):
         shape = np.shape(self.table)
@@ -182,7 +204,7 @@ class Lut1D:
         flat_index = index * 3 + np.arange(3)  # table is C-ordered (M, 3)
         lower = np.take(self.table, flat_index)
         upper = np.take(self.table, flat_index + 3)
-        return lower + (upper - lower) * frac
+        return mixed(rgb, lower + (upper - lower) * frac, self.mix)
 
 
 # --- .cube files (Adobe Cube LUT Specification 1.0, with Resolve's INPUT_RANGE keywords) ---

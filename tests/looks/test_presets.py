@@ -1,5 +1,6 @@
 """The preset library: every look loads, moves the picture the way it documents, and stays smooth."""
 
+import dataclasses
 from fractions import Fraction
 
 import cv2
@@ -186,3 +187,21 @@ def test_user_presets_folder_and_extends(tmp_path, monkeypatch):
     mine, parent = load_preset("mine"), load_preset("teal-orange")
     assert mine.response["strength"] == 0.5 and len(mine.look) == len(parent.look)
     assert mine.deltas == parent.deltas
+
+
+def test_a_mood_drives_a_luts_mix(tmp_path):
+    """teal-orange's LUT faded to half by sadness, through the schedule, on NumPy and PoCL alike."""
+    path = _write(tmp_path, 'schema = "moodgrade.preset/1"\nname = "faded"\nextends = "teal-orange"\n'
+                            '[mood.sad]\nlut3d.mix = -0.5\n', "faded.toml")
+    preset = load_preset(str(path))
+    sad = build_schedule(preset, constant_timeline(4, Fraction(25), "sad")).ops_at(2)
+    happy = build_schedule(preset, constant_timeline(4, Fraction(25), "happy")).ops_at(2)
+    assert [op.mix for op in sad if hasattr(op, "mix")] == [0.5]
+    assert [op.mix for op in happy if hasattr(op, "mix")] == [1.0]
+    frame = skimage.data.astronaut()[::4, ::4].copy()
+    faded = select_backend("numpy").apply(frame, sad)
+    on_pocl = select_backend("opencl").apply(frame, sad)
+    assert np.abs(faded.astype(int) - on_pocl).max() <= 1
+    full = select_backend("numpy").apply(frame, [dataclasses.replace(op, mix=1.0) if hasattr(op, "mix") else op
+                                                 for op in sad])
+    assert np.abs(faded.astype(int) - full).mean() > 1.0   # the fade shows

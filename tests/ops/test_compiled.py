@@ -111,3 +111,14 @@ def test_a_render_through_the_compiled_grade_equals_grading_each_frame_alone(bac
         grade = (*FIXED, *schedule.ops_at(i))
         got = runner.run(frame, compiled.frame(grade, "u8", "bt709", 64, 36, i))
         assert np.array_equal(got, fresh.apply(frame, grade, frame_index=i)), f"frame {i}"
+
+
+def test_a_luts_moving_mix_sends_no_table_update():
+    """Only the mix parameter changes frame to frame: the 3D LUT's table stays on the device."""
+    lut = read_cube(presets_dir() / "luts" / "teal_orange.cube")[0]
+    compiled = CompiledGrade(lambda kind: (kind, False), program_key)
+    for i, mix in enumerate((0.9, 0.7, 0.5)):
+        grade = (Exposure(0.2), dataclasses.replace(lut, mix=mix))
+        got = compiled.frame(grade, "f32", "bt709", 64, 36, i)
+        _assert_same_values(got.packed, pack(build_plan(grade, "f32"), FrameContext(64, 36, i, "bt709")), f"mix {mix}")
+        assert got.packed.table_updates == ()

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from render.ops.grade_file import OP_TYPES
+from render.ops.lut import Lut1D, Lut3D
 from render.ops.regions import Ellipse
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "ops.md"
@@ -25,7 +26,7 @@ def _shown(value) -> str:
     return "2^32-1" if value == 2**32 - 1 else f"{value:g}"
 
 
-@pytest.mark.parametrize("name, cls", [*OP_TYPES.items(), ("ellipse", Ellipse)])
+@pytest.mark.parametrize("name, cls", [*OP_TYPES.items(), ("ellipse", Ellipse), ("lut", Lut1D), ("lut", Lut3D)])
 def test_the_page_states_each_range_as_declared(name, cls):
     row = _rows().get(name)
     assert row is not None, f"docs/ops.md has no row for {name}"
