@@ -67,11 +67,12 @@ class MemoryBudget:
                 old = lru.pop(key, None)
                 if old is not None:
                     self._bytes[kind] -= old.rgb.nbytes
-            if self._reserved + frame.rgb.nbytes > self.total_bytes:
+            room = self.total_bytes - self._reserved - frame.rgb.nbytes
+            if room < 0:
                 return
+            self._evict_to(room)
             self._lru[precious][key] = frame
             self._bytes[precious] += frame.rgb.nbytes
-            self._evict_to(self.total_bytes - self._reserved)
 
     def _evict_to(self, frame_bytes: int) -> None:
         """Evict until the cached frames take at most ``frame_bytes``: the least recently used
@@ -87,22 +88,26 @@ class MemoryBudget:
         ProtocolError ``busy`` when the reservations already in use leave too little."""
         nbytes = max(0, int(nbytes))
         with self._lock:
-            if self._reserved + nbytes > self.total_bytes:
-                raise ProtocolError("busy", f"the server's memory budget ({self.total_bytes >> 20} MiB) is in use; "
-                                            f"no room for {what} ({nbytes >> 20} MiB); try again")
-            self._reserved += nbytes
-            self._evict_to(self.total_bytes - self._reserved)
+            self._take(nbytes, what)
         return Reservation(self, nbytes)
 
     def stand(self, name: str, nbytes: int) -> None:
         """Keep at least ``nbytes`` reserved for ``name`` from now on (memory that stays allocated once
-        used, such as a backend's frame buffers): raises the standing reservation, never lowers it."""
+        used, such as a backend's frame buffers): raises the standing reservation, never lowers it;
+        ProtocolError ``busy`` as :meth:`reserve` when the rise does not fit."""
         with self._lock:
             grow = int(nbytes) - self._standing.get(name, 0)
             if grow > 0:
+                self._take(grow, name)
                 self._standing[name] = int(nbytes)
-                self._reserved += grow
-                self._evict_to(max(0, self.total_bytes - self._reserved))
+
+    def _take(self, nbytes: int, what: str) -> None:
+        """Reserve ``nbytes`` (the lock held), evicting cached frames, or refuse with ``busy``."""
+        if self._reserved + nbytes > self.total_bytes:
+            raise ProtocolError("busy", f"the server's memory budget ({self.total_bytes >> 20} MiB) is in use; "
+                                        f"no room for {what} ({nbytes >> 20} MiB); try again")
+        self._reserved += nbytes
+        self._evict_to(self.total_bytes - self._reserved)
 
     def _release(self, nbytes: int) -> None:
         with self._lock:
@@ -111,12 +116,15 @@ class MemoryBudget:
     # ---------------------------------------------------------------- status
     @property
     def frame_bytes(self) -> int:
-        return self._bytes[False] + self._bytes[True]
+        with self._lock:
+            return self._bytes[False] + self._bytes[True]
 
     @property
     def reserved_bytes(self) -> int:
-        return self._reserved
+        with self._lock:
+            return self._reserved
 
     @property
     def used_bytes(self) -> int:
-        return self.frame_bytes + self._reserved
+        with self._lock:
+            return self._bytes[False] + self._bytes[True] + self._reserved

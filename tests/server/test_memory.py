@@ -9,6 +9,7 @@ import pytest
 
 from render.client import PreviewClient, PreviewError
 from render.io.synthetic import ClipSpec, write_clip
+from render.server.memory import MemoryBudget
 from render.server.protocol import ProtocolError
 from render.server.scheduler import FairScheduler
 from render.server.server import ServerConfig, ServerThread
@@ -134,3 +135,16 @@ def test_a_file_without_video_is_refused_and_gives_its_decoder_place_back(media_
         client.open("clip.mp4")
         assert client.frame(4, format="jpeg", max_width=64)[0]["n"] == 4
         assert running.server.budget.reserved_bytes < running.server.budget.total_bytes
+
+
+def test_standing_and_ordinary_reservations_never_overrun_the_budget():
+    budget = MemoryBudget(1000)
+    with budget.reserve(700, "a reply"):
+        with pytest.raises(ProtocolError) as refused:
+            budget.stand("grading buffers", 400)
+        assert refused.value.code == "busy" and budget.used_bytes == 700
+    budget.stand("grading buffers", 400)
+    budget.stand("grading buffers", 300)             # never lowered
+    assert budget.reserved_bytes == 400
+    with pytest.raises(ProtocolError):
+        budget.reserve(601, "a frame")
