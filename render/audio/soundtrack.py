@@ -37,6 +37,7 @@ from render.audio.loudness import STEP_S, LoudnessMeter, gated_lufs
 from render.audio.style import SoundtrackStyle
 from render.audio.true_peak import LimiterStage, PeakEnvelope, TruePeakLimiter
 from render.errors import MoodgradeError
+from render.heap import give_back_freed_memory
 from render.io.audio_file import AudioEncoding, encode_audio_file
 from render.io.source import AUDIO_BLOCK_SAMPLES, AudioClip, AudioTrack, open_source
 
@@ -129,6 +130,7 @@ def encode_soundtrack(track: AudioTrack, moods: Moods, encoding: AudioEncoding, 
         final = _Final(track, plan, style, block_size, gain_db, ceiling)
         encode_audio_file(path, final.blocks(), encoding)
         lufs, peak = measure_file(path)
+        give_back_freed_memory()
         reads += 2
         normalised = plan.notes == ()
         loud_ok = not normalised or abs(lufs - loudness_lufs) <= ENCODED_TOLERANCE_LU
@@ -208,6 +210,7 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
         meter.push(block)
         n += block.shape[1]
     input_lufs = meter.integrated_lufs()
+    give_back_freed_memory()
     automation = AutomationTrack(moods, n, rate, style, input_lufs)
     # Pass 2: the make-up gain, and the chain's loudness per step without it.
     chain = MoodChain(rate, track.layout, channels, automation, style, n, block_size, measure_makeup=True)
@@ -221,6 +224,7 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
         step_gain_db.append(automation.window(first, stop).gain_db[at - first])
         done += block.shape[1]
     makeup = chain.makeup()
+    give_back_freed_memory()
     partial = _Plan(n, automation, makeup, 0.0, input_lufs, 2, ())
     lufs = steps.integrated_lufs()
     if lufs is None or lufs == -math.inf:
@@ -244,6 +248,8 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
         limit(*envelope.push(chain.process(block)))
     limit(*envelope.finish(), final=True)
     measured = [candidate_meter.integrated_lufs() for _, _, candidate_meter in limiters]
+    del limiters, chain, envelope
+    give_back_freed_memory()
     return _Plan(n, automation, makeup, _normalisation_gain(candidates, measured, loudness_lufs), input_lufs,
                  READS, ())
 

@@ -52,6 +52,7 @@ from render.emotion.timeline import (MoodTimeline, content_hash, default_cache_d
                                      sidecar_path, store_sidecar)
 from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_summaries, visual_features
 from render.errors import MediaError, MoodgradeError
+from render.heap import give_back_freed_memory
 from render.io.source import SourceInfo, open_source
 
 SETTINGS_VERSION = 3                 # bump when the analysis changes its results
@@ -349,6 +350,7 @@ def analyze_file(path: str | Path, *, sample_fps: float = DEFAULT_SAMPLE_FPS, pr
     timeline = load_sidecar(sidecar) if use_cache else None
     if timeline is None:
         timeline = timeline_of(measure(path, sample_fps, progress), path, key, settings)
+        give_back_freed_memory()        # the measurements' transient arrays, before the render
         if use_cache:
             store_sidecar(timeline, sidecar)
     timeline.source["path"] = str(path)

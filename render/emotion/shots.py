@@ -93,10 +93,11 @@ def content_difference(hsv_a: np.ndarray, hsv_b: np.ndarray) -> float:
     return (hue * (255.0 / 90.0) + saturation + value) / 3.0
 
 
-def _running_median_mad(x: np.ndarray, half_width: int, block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+def _running_median_mad(x: np.ndarray, half_width: int, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
     """Running median and MAD (scaled to a standard deviation) over ``x[i-hw : i+hw+1]``.
 
-    Computed ``block`` frames at a time so a feature film needs little memory.
+    Computed ``block`` frames at a time so a feature film needs little memory (a block's
+    windows: about 2048 x 221 floats for the widest, 4 MB, and as much again for the median's copy).
     """
     median = np.zeros(x.size)
     mad = np.zeros(x.size)
