@@ -202,20 +202,42 @@ def _chain(track: AudioTrack, plan: _Plan, style: SoundtrackStyle, block_size: i
 def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs: float,
           ceiling_dbtp: float, block_size: int) -> _Plan:
     """Reads 1-3 (see the module docstring); ``ceiling_dbtp``: the limiter's."""
-    rate, channels = track.sample_rate, track.channels
-    # Pass 1: the input's loudness and length.
-    meter = LoudnessMeter(rate, track.layout, channels)
+    rate = track.sample_rate
+    n, input_lufs = _input_loudness(track)
+    give_back_freed_memory()
+    automation = AutomationTrack(moods, n, rate, style, input_lufs)
+    makeup, lufs, momentary_lufs, step_gain_db = _chain_steps(track, automation, style, n, block_size)
+    give_back_freed_memory()
+    partial = _Plan(n, automation, makeup, 0.0, input_lufs, 2, ())
+    if lufs is None or lufs == -math.inf:
+        note = "the clip is shorter than 0.4 s" if lufs is None else "the clip is silent"
+        return _Plan(n, automation, makeup, 0.0, input_lufs, 3, (f"loudness not normalised: {note}",))
+    estimate = _estimate_lufs(momentary_lufs, step_gain_db, makeup, rate)
+    candidates = [loudness_lufs - estimate + offset for offset in CANDIDATE_OFFSETS_DB]
+    measured = _limited_lufs(track, partial, style, block_size, candidates, ceiling_dbtp)
+    give_back_freed_memory()
+    return _Plan(n, automation, makeup, _normalisation_gain(candidates, measured, loudness_lufs), input_lufs,
+                 READS, ())
+
+
+def _input_loudness(track: AudioTrack) -> tuple[int, float | None]:
+    """Read 1: the track's length (samples) and integrated loudness (LUFS)."""
+    meter = LoudnessMeter(track.sample_rate, track.layout, track.channels)
     n = 0
     for block in track.read():
         meter.push(block)
         n += block.shape[1]
-    input_lufs = meter.integrated_lufs()
-    give_back_freed_memory()
-    automation = AutomationTrack(moods, n, rate, style, input_lufs)
-    # Pass 2: the make-up gain, and the chain's loudness per step without it.
-    chain = MoodChain(rate, track.layout, channels, automation, style, n, block_size, measure_makeup=True)
+    return n, meter.integrated_lufs()
+
+
+def _chain_steps(track: AudioTrack, automation: AutomationTrack, style: SoundtrackStyle, n_samples: int,
+                 block_size: int) -> tuple[Makeup, float | None, np.ndarray, np.ndarray]:
+    """Read 2: the make-up gain, and the chain's loudness without it: integrated (LUFS), per
+    400 ms block ending every 100 ms (LUFS), and the mood gain at each block's centre (dB)."""
+    rate, channels = track.sample_rate, track.channels
+    chain = MoodChain(rate, track.layout, channels, automation, style, n_samples, block_size, measure_makeup=True)
     steps = LoudnessMeter(rate, track.layout, channels, momentary=True)
-    step_gain_db = []       # the mood gain at each 100 ms step's block centre
+    step_gain_db = []
     done = 0
     for block in track.read():
         steps.push(chain.process(block))
@@ -223,22 +245,20 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
         at = _step_points(first, stop, rate)
         step_gain_db.append(automation.window(first, stop).gain_db[at - first])
         done += block.shape[1]
-    makeup = chain.makeup()
-    give_back_freed_memory()
-    partial = _Plan(n, automation, makeup, 0.0, input_lufs, 2, ())
-    lufs = steps.integrated_lufs()
-    if lufs is None or lufs == -math.inf:
-        note = "the clip is shorter than 0.4 s" if lufs is None else "the clip is silent"
-        return _Plan(n, automation, makeup, 0.0, input_lufs, 3, (f"loudness not normalised: {note}",))
-    # Pass 3: the chain with its gain, through the limiter at gains near the target.
-    estimate = _estimate_lufs(np.asarray(steps.momentary_lufs), np.concatenate(step_gain_db), makeup, rate)
-    candidates = [loudness_lufs - estimate + offset for offset in CANDIDATE_OFFSETS_DB]
+    gains = np.concatenate(step_gain_db) if step_gain_db else np.zeros(0)
+    return chain.makeup(), steps.integrated_lufs(), np.asarray(steps.momentary_lufs), gains
+
+
+def _limited_lufs(track: AudioTrack, partial: _Plan, style: SoundtrackStyle, block_size: int,
+                  gains_db: list[float], ceiling_dbtp: float) -> list[float]:
+    """Read 3: the integrated loudness (LUFS) of the chain through the limiter at each of ``gains_db``."""
+    rate, channels = track.sample_rate, track.channels
     chain = _chain(track, partial, style, block_size)
     envelope = PeakEnvelope(rate, channels)
     limiters = [(np.float32(10.0 ** (g / 20.0)),
                  LimiterStage.for_rate(rate, channels, ceiling_dbtp, style.limiter_lookahead_ms,
                                        style.limiter_release_ms),
-                 LoudnessMeter(rate, track.layout, channels)) for g in candidates]
+                 LoudnessMeter(rate, track.layout, channels)) for g in gains_db]
 
     def limit(samples, peaks, final=False) -> None:
         for gain, stage, candidate_meter in limiters:
@@ -247,11 +267,7 @@ def _plan(track: AudioTrack, moods: Moods, style: SoundtrackStyle, loudness_lufs
     for block in track.read():
         limit(*envelope.push(chain.process(block)))
     limit(*envelope.finish(), final=True)
-    measured = [candidate_meter.integrated_lufs() for _, _, candidate_meter in limiters]
-    del limiters, chain, envelope
-    give_back_freed_memory()
-    return _Plan(n, automation, makeup, _normalisation_gain(candidates, measured, loudness_lufs), input_lufs,
-                 READS, ())
+    return [candidate_meter.integrated_lufs() for _, _, candidate_meter in limiters]
 
 
 def _step_points(first: int, stop: int, sample_rate: int) -> np.ndarray:

@@ -271,7 +271,9 @@ def measure_picture(path: Path, start: int, stop: int, sample_fps: float) -> Pic
     """:func:`picture_features` of frames ``start <= i < stop`` of the file at ``path`` (a farm task)."""
     with (open_source(path, measure_only=True) as src,
           ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-analysis") as pool):
-        return picture_features(src, start, stop, sample_fps, pool)
+        features = picture_features(src, start, stop, sample_fps, pool)
+    give_back_freed_memory()            # a farm worker process is kept for the next task
+    return features
 
 
 def measure_sound(path: Path) -> Measurements:
@@ -280,7 +282,8 @@ def measure_sound(path: Path) -> Measurements:
     with open_source(path, measure_only=True) as src:
         frames = _video_frames(src.info)
         time_s, features = sound_features(src, frame_times(src) if frames else None)
-        return Measurements(src.info, time_s, None, features)
+    give_back_freed_memory()
+    return Measurements(src.info, time_s, None, features)
 
 
 def timeline_of(measured: Measurements, path: Path, key: str, settings: dict) -> MoodTimeline:

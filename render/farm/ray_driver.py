@@ -23,6 +23,7 @@ from render.farm.job_dir import FarmJob
 from render.farm.ray_cluster import RAY_TASK_RETRIES, ray_session
 from render.farm.join import JoinResult, join_chunks
 from render.farm.soundtrack_task import render_soundtrack
+from render.heap import give_back_freed_memory
 from render.job import AudioProcess
 from render.pipeline import Progress, progress_at
 
@@ -104,7 +105,10 @@ def _chunk_task(job_dir: str, index: int, threads: int, board) -> ChunkResult:
             last[0] = now
             board.report.remote(index, p.frames_done)
 
-    return render_chunk(job_dir, index, threads=threads, on_progress=report)
+    try:
+        return render_chunk(job_dir, index, threads=threads, on_progress=report)
+    finally:
+        give_back_freed_memory()        # the worker process is kept for the next task
 
 
 def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, on_progress, emit) -> None:
