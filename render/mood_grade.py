@@ -27,6 +27,7 @@ from render.emotion.overrides import Override, apply_overrides
 from render.emotion.timeline import MoodTimeline
 from render.errors import MoodgradeError
 from render.grading import GradeRecipe, make_process
+from render.heap import give_back_freed_memory
 from render.io.output_path import check_output_path
 from render.io.sink import EncodeSettings, check_codecs_fit
 from render.job import RenderResult, render_file
@@ -127,6 +128,7 @@ def grade_video(input_path, output_path, options: GradeOptions, settings: Encode
     preset, timeline = read_moods(input_path, options, on_analysis)
     style = SoundtrackStyle.from_mapping(preset.soundtrack, f"{preset.path} [soundtrack]") if preset else None
     recipe = grade_recipe(options, timeline, preset)
+    give_back_freed_memory()        # the timeline's and the schedule's transients, before the render
     audio, soundtrack = None, []
     if not options.audio:
         settings = dataclasses.replace(settings, audio="none")
