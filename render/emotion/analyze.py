@@ -52,7 +52,6 @@ from render.emotion.timeline import (MoodTimeline, content_hash, default_cache_d
                                      sidecar_path, store_sidecar)
 from render.emotion.visual_affect import VisualAffect, cut_rate_per_min, shot_summaries, visual_features
 from render.errors import MediaError, MoodgradeError
-from render.heap import give_back_freed_memory
 from render.io.source import SourceInfo, open_source
 
 SETTINGS_VERSION = 3                 # bump when the analysis changes its results
@@ -271,9 +270,7 @@ def measure_picture(path: Path, start: int, stop: int, sample_fps: float) -> Pic
     """:func:`picture_features` of frames ``start <= i < stop`` of the file at ``path`` (a farm task)."""
     with (open_source(path, measure_only=True) as src,
           ThreadPoolExecutor(max_workers=1, thread_name_prefix="moodgrade-analysis") as pool):
-        features = picture_features(src, start, stop, sample_fps, pool)
-    give_back_freed_memory()            # a farm worker process is kept for the next task
-    return features
+        return picture_features(src, start, stop, sample_fps, pool)
 
 
 def measure_sound(path: Path) -> Measurements:
@@ -282,8 +279,7 @@ def measure_sound(path: Path) -> Measurements:
     with open_source(path, measure_only=True) as src:
         frames = _video_frames(src.info)
         time_s, features = sound_features(src, frame_times(src) if frames else None)
-    give_back_freed_memory()
-    return Measurements(src.info, time_s, None, features)
+        return Measurements(src.info, time_s, None, features)
 
 
 def timeline_of(measured: Measurements, path: Path, key: str, settings: dict) -> MoodTimeline:
@@ -353,7 +349,6 @@ def analyze_file(path: str | Path, *, sample_fps: float = DEFAULT_SAMPLE_FPS, pr
     timeline = load_sidecar(sidecar) if use_cache else None
     if timeline is None:
         timeline = timeline_of(measure(path, sample_fps, progress), path, key, settings)
-        give_back_freed_memory()        # the measurements' transient arrays, before the render
         if use_cache:
             store_sidecar(timeline, sidecar)
     timeline.source["path"] = str(path)

@@ -43,14 +43,14 @@ def ray_measure(ranges: Sequence[tuple[int, int]]) -> Measure:
     instance this process is connected to: one task per picture range (one CPU each) and one
     for the sound. ``progress(done, total)`` counts frames of finished ranges.
     Raises MoodgradeError, naming the range, when a task fails."""
-    from render.farm.ray_cluster import RAY_TASK_RETRIES, import_ray
+    from render.farm.ray_cluster import RAY_TASK_RETRIES, freeing, import_ray
 
     ray = import_ray()
 
     def measure(path: Path, sample_fps: float, progress: Progress | None = None) -> Measurements:
         path = str(Path(path).resolve())
-        picture_task = ray.remote(measure_picture).options(num_cpus=1, max_retries=RAY_TASK_RETRIES)
-        sound_task = ray.remote(measure_sound).options(num_cpus=1, max_retries=RAY_TASK_RETRIES)
+        picture_task = ray.remote(freeing(measure_picture)).options(num_cpus=1, max_retries=RAY_TASK_RETRIES)
+        sound_task = ray.remote(freeing(measure_sound)).options(num_cpus=1, max_retries=RAY_TASK_RETRIES)
         sound = sound_task.remote(path)
         running = {picture_task.remote(path, start, stop, sample_fps): (start, stop) for start, stop in ranges}
         total = sum(stop - start for start, stop in ranges)

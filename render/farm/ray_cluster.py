@@ -18,6 +18,7 @@ address only sends a token when ``RAY_AUTH_MODE=token`` is set. Here:
 """
 
 import contextlib
+import functools
 import logging
 import os
 import socket
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from render.errors import MoodgradeError
+from render.heap import give_back_freed_memory
 
 CONNECT_TIMEOUT_S = 5.0
 RAY_TASK_RETRIES = 2            # re-runs by Ray of a task whose worker process died
@@ -36,6 +38,18 @@ _AUTH_MODE_ENV = "RAY_AUTH_MODE"
 _LOOPBACK_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 _TOKEN_HELP = ("give the cluster's token with --ray-token-file FILE (on the head node "
                "`ray get-auth-token` prints it) or set RAY_AUTH_TOKEN_PATH or RAY_AUTH_TOKEN")
+
+
+def freeing(work):
+    """``work`` as a Ray task body that gives its freed memory back when it ends (a worker
+    process is kept for the next task, which need not be as large)."""
+    @functools.wraps(work)
+    def task(*args, **kwargs):
+        try:
+            return work(*args, **kwargs)
+        finally:
+            give_back_freed_memory()
+    return task
 
 
 def import_ray():

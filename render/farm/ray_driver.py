@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from render.errors import MoodgradeError
 from render.farm.chunk_render import ChunkResult, render_chunk
 from render.farm.job_dir import FarmJob
-from render.farm.ray_cluster import RAY_TASK_RETRIES, ray_session
+from render.farm.ray_cluster import RAY_TASK_RETRIES, freeing, ray_session
 from render.farm.join import JoinResult, join_chunks
 from render.farm.soundtrack_task import render_soundtrack
-from render.heap import give_back_freed_memory
 from render.job import AudioProcess
 from render.pipeline import Progress, progress_at
 
@@ -105,10 +104,7 @@ def _chunk_task(job_dir: str, index: int, threads: int, board) -> ChunkResult:
             last[0] = now
             board.report.remote(index, p.frames_done)
 
-    try:
-        return render_chunk(job_dir, index, threads=threads, on_progress=report)
-    finally:
-        give_back_freed_memory()        # the worker process is kept for the next task
+    return render_chunk(job_dir, index, threads=threads, on_progress=report)
 
 
 def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, on_progress, emit) -> None:
@@ -116,16 +112,16 @@ def _render(ray, job: FarmJob, todo: list[int], workers, threads, max_attempts, 
     finished = {i: sizes[i] for i in sizes if i not in todo}
     done_before = sum(finished.values())
     use_gpu = ray.cluster_resources().get("GPU", 0) > 0
-    task = ray.remote(_chunk_task).options(num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
-                                           max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
+    task = ray.remote(freeing(_chunk_task)).options(num_cpus=0 if use_gpu else 1, num_gpus=1 if use_gpu else 0,
+                                                    max_retries=RAY_TASK_RETRIES, retry_exceptions=False)
     board = ray.remote(_ProgressBoard).options(num_cpus=0).remote()
     job_dir = str(job.dir.resolve())
     # The soundtrack, as a task of its own beside the chunks (its failure is left to the join,
     # which makes the soundtrack itself when no file is there, and reports what goes wrong).
     sound = None
     if job.manifest.get("soundtrack") and not job.soundtrack_path.exists():
-        sound = ray.remote(render_soundtrack).options(num_cpus=1, max_retries=RAY_TASK_RETRIES,
-                                                      retry_exceptions=False).remote(job_dir)
+        sound = ray.remote(freeing(render_soundtrack)).options(num_cpus=1, max_retries=RAY_TASK_RETRIES,
+                                                               retry_exceptions=False).remote(job_dir)
     limit = workers or len(todo)
     queue = list(todo)
     submissions = {i: 0 for i in todo}
